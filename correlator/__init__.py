@@ -1,0 +1,32 @@
+"""Vigil's pure core: windows, sketches, rules and alert state.
+
+Nothing in this package imports Faust, aiokafka, aiohttp or asyncio, or
+reads the clock: state and time come in, decisions and effects go out.
+The same code runs in the live agents, in replay and in the unit tests.
+"""
+
+from correlator.alerts import AlertState, AlertTransition, fingerprint
+from correlator.engine import EngineConfig, RuleEngine
+from correlator.partials import Partial, PartialFolder, window_start
+from correlator.rules import Aggregation, Comparison, Matcher, ThresholdRule, default_rules
+from correlator.samples import sample_of
+from correlator.series import Aggregate, SeriesKey
+
+__all__ = [
+    "Aggregate",
+    "Aggregation",
+    "AlertState",
+    "AlertTransition",
+    "Comparison",
+    "EngineConfig",
+    "Matcher",
+    "Partial",
+    "PartialFolder",
+    "RuleEngine",
+    "SeriesKey",
+    "ThresholdRule",
+    "default_rules",
+    "fingerprint",
+    "sample_of",
+    "window_start",
+]
