@@ -103,7 +103,8 @@ class Aggregate:
         if self.sketch is None or self.sketch.count == 0:
             return None
         value: float = self.sketch.get_quantile_value(q)
-        return value
+        # The sketch answers with a bin's midpoint; the true quantile lies within [min, max].
+        return min(max(value, self.minimum), self.maximum)
 
     def to_wire(self) -> dict[str, Any]:
         wire: dict[str, Any] = {"count": self.count}
