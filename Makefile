@@ -1,0 +1,38 @@
+# Two commands: `make run` (local Kafka + worker + demo traffic) and `make test`.
+# Everything they need is installed by these targets on a fresh machine.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test test-unit test-integration bench kafka-jars schemas clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+kafka-jars: $(STAMP)
+	$(PY) -m vigil.broker fetch
+
+## make run: the demo — local broker (unless KAFKA_BOOTSTRAP_SERVERS is set), worker, traffic, alerts.
+run: kafka-jars
+	$(VENV)/bin/vigil demo
+
+## make test: unit + integration tests on a real Kafka broker the fixture starts itself.
+test: kafka-jars
+	$(PY) -m pytest -q
+
+test-unit: $(STAMP)
+	$(PY) -m pytest -q tests/unit
+
+bench: kafka-jars
+	$(PY) bench/ingest.py
+
+schemas: $(STAMP)
+	$(VENV)/bin/vigil schemas export
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -1,0 +1,90 @@
+"""Worker settings: one frozen object, read once from the environment.
+
+Every knob has a default that makes `vigil run` work against a local
+broker; the environment (VIGIL_*, KAFKA_BOOTSTRAP_SERVERS) overrides.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["Settings", "Topics"]
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    """Topic names; a prefix lets tests and replays use their own."""
+
+    prefix: str = ""
+
+    def _t(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    @property
+    def logs(self) -> str:
+        return self._t("logs")
+
+    @property
+    def metrics(self) -> str:
+        return self._t("metrics")
+
+    @property
+    def receipts(self) -> str:
+        return self._t("receipts")
+
+    @property
+    def deadletter(self) -> str:
+        return self._t("deadletter")
+
+    @property
+    def partials(self) -> str:
+        return self._t("vigil-partials")
+
+    @property
+    def alerts(self) -> str:
+        return self._t("alerts")
+
+    @property
+    def incidents(self) -> str:
+        return self._t("incidents")
+
+    def sources(self) -> dict[str, str]:
+        """Topic name → source family, for the topics ingest reads."""
+        return {self.logs: "logs", self.metrics: "metrics", self.receipts: "receipts"}
+
+    def all(self) -> list[str]:
+        return [self.logs, self.metrics, self.receipts, self.deadletter, self.partials, self.alerts, self.incidents]
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    bootstrap: str = "127.0.0.1:9092"
+    app_id: str = "vigil"
+    topics: Topics = field(default_factory=Topics)
+    partitions: int = 3
+    window_seconds: float = 10.0  #: base tumbling window
+    allowed_lateness: float = 5.0
+    flush_interval: float = 1.0  #: how often ingest hands partials downstream (seconds)
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+    data_dir: Path = Path("var/worker")
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        env = os.environ
+        d = cls()
+        values: dict[str, object] = {
+            "bootstrap": env.get("KAFKA_BOOTSTRAP_SERVERS", d.bootstrap),
+            "app_id": env.get("VIGIL_APP_ID", d.app_id),
+            "topics": Topics(prefix=env.get("VIGIL_TOPIC_PREFIX", "")),
+            "window_seconds": float(env.get("VIGIL_WINDOW_SECONDS", d.window_seconds)),
+            "allowed_lateness": float(env.get("VIGIL_ALLOWED_LATENESS", d.allowed_lateness)),
+            "flush_interval": float(env.get("VIGIL_FLUSH_INTERVAL", d.flush_interval)),
+            "web_host": env.get("VIGIL_WEB_HOST", d.web_host),
+            "web_port": int(env.get("VIGIL_WEB_PORT", d.web_port)),
+            "data_dir": Path(env.get("VIGIL_DATA_DIR", str(d.data_dir))),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,98 @@
+"""A real `vigil run` worker process for integration tests, with its own topics."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from streams.settings import Topics
+from vigil.children import die_with_parent
+
+
+@dataclass(frozen=True)
+class RunningWorker:
+    bootstrap: str
+    topics: Topics
+    web: str  #: base URL of its web server
+    log: Path
+
+    def metrics_text(self) -> str:
+        with urllib.request.urlopen(f"{self.web}/metrics", timeout=5) as resp:
+            return resp.read().decode()
+
+    def metric(self, name: str, **labels: str) -> float:
+        """Sum of the samples of one metric whose labels include `labels`."""
+        total = 0.0
+        for line in self.metrics_text().splitlines():
+            if line.startswith("#") or not line.startswith(name):
+                continue
+            head, _, value = line.rpartition(" ")
+            if head.split("{")[0] != name:
+                continue
+            if all(f'{k}="{v}"' in head for k, v in labels.items()):
+                total += float(value)
+        return total
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def running_worker(bootstrap: str, tmp: Path, **env: str) -> Iterator[RunningWorker]:
+    tag = uuid.uuid4().hex[:8]
+    prefix = f"t{tag}-"
+    port = _free_port()
+    log = tmp / f"worker-{tag}.log"
+    child_env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "VIGIL_TOPIC_PREFIX": prefix,
+        "VIGIL_APP_ID": f"vigil-{tag}",
+        "VIGIL_WEB_PORT": str(port),
+        "VIGIL_DATA_DIR": str(tmp / f"worker-{tag}"),
+        **env,
+    }
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "vigil.cli", "run", "--loglevel", "info"],
+            stdout=out, stderr=subprocess.STDOUT, env=child_env, preexec_fn=die_with_parent(),
+        )
+    worker = RunningWorker(bootstrap, Topics(prefix=prefix), f"http://127.0.0.1:{port}", log)
+    try:
+        _wait_healthy(worker, proc, timeout=60)
+        yield worker
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_healthy(worker: RunningWorker, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"worker exited with {proc.returncode}:\n{worker.log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(f"{worker.web}/health", timeout=1) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"worker not healthy after {timeout}s:\n{worker.log.read_text()[-4000:]}")

@@ -1,0 +1,83 @@
+"""The `vigil` command line: argument parsing only; each command lives in vigil/commands/."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+__all__ = ["build_parser", "main"]
+
+_DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
+
+
+def _bootstrap(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--bootstrap",
+        default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", _DEFAULT_BOOTSTRAP),
+        help="Kafka bootstrap servers (default: $KAFKA_BOOTSTRAP_SERVERS or %(default)s)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vigil", description="Streaming alert correlator on Kafka.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a worker: ingest, windows, rules, web (/health, /metrics)")
+    _bootstrap(run)
+    run.add_argument("--web-host", default=os.environ.get("VIGIL_WEB_HOST", "127.0.0.1"))
+    run.add_argument("--web-port", type=int, default=int(os.environ.get("VIGIL_WEB_PORT", "6066")))
+    run.add_argument("--data-dir", default=os.environ.get("VIGIL_DATA_DIR", "var/worker"))
+    run.add_argument("--loglevel", default="warning", choices=["debug", "info", "warning", "error"])
+
+    produce = sub.add_parser("produce", help="send JSON lines to logs, metrics or receipts")
+    _bootstrap(produce)
+    produce.add_argument("topic", choices=["logs", "metrics", "receipts"])
+    produce.add_argument("file", nargs="?", default="-", help="JSON-lines file, or - for stdin (default)")
+
+    tail = sub.add_parser("tail", help="pretty-print records of a topic as they arrive")
+    _bootstrap(tail)
+    tail.add_argument("topic")
+    tail.add_argument("--from-beginning", action="store_true", help="start at the oldest record, not the newest")
+    tail.add_argument("--max", type=int, default=None, help="stop after this many records")
+    tail.add_argument("--timeout", type=float, default=None, help="stop after this many idle seconds")
+    tail.add_argument("--json", action="store_true", help="print one raw JSON object per line")
+
+    schemas = sub.add_parser("schemas", help="JSON Schemas of Vigil's records")
+    schemas_sub = schemas.add_subparsers(dest="schemas_command", required=True, metavar="ACTION")
+    export = schemas_sub.add_parser("export", help="write <record>.v1.schema.json files")
+    export.add_argument("--out", default=None, help="directory (default: the package's schemas/json)")
+
+    demo = sub.add_parser("demo", help="local broker + worker + demo traffic with an injected fault (make run)")
+    demo.add_argument("--data-dir", default="var", help="keeps broker data across restarts")
+    demo.add_argument("--web-port", type=int, default=6066)
+    demo.add_argument("--kafka-port", type=int, default=9092)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "run":
+        from vigil.commands.run import run
+
+        return run(args)
+    if args.command == "produce":
+        from vigil.commands.produce import produce
+
+        return produce(args)
+    if args.command == "tail":
+        from vigil.commands.tail import tail
+
+        return tail(args)
+    if args.command == "schemas":
+        from vigil.commands.schemas import export_schemas
+
+        return export_schemas(args)
+    from vigil.commands.demo import demo
+
+    return demo(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per `vigil` command; imported lazily so `vigil --help` stays fast."""

@@ -1,0 +1,132 @@
+"""`vigil demo` (what `make run` runs): the whole system on one machine.
+
+Starts (unless KAFKA_BOOTSTRAP_SERVERS names a cluster) a local Kafka
+broker whose data survives restarts, a worker process, and live traffic
+from a small financial-advisory platform with an API latency fault about
+30 s in; then prints every alert transition as it lands on `alerts`.
+Ctrl-C stops everything; children are also tied to this process's life,
+so none outlives it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+__all__ = ["demo"]
+
+
+def demo(args: argparse.Namespace) -> int:
+    from vigil.broker.launcher import LocalKafka, bootstrap_from_env
+
+    console = Console(highlight=False)
+    data = Path(args.data_dir).resolve()
+    started = time.monotonic()
+    bootstrap = bootstrap_from_env()
+    broker: LocalKafka | None = None
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        if bootstrap is None:
+            console.print(f"[bold]▶ starting Kafka[/] (data in {data / 'kafka'})")
+            broker = LocalKafka(data_dir=data / "kafka", port=args.kafka_port)
+            bootstrap = broker.start()
+        console.print(f"[bold]▶ Kafka ready[/] at {bootstrap}")
+        worker = _start_worker(bootstrap, data, args.web_port)
+        console.print(
+            f"[bold]▶ worker started[/] (pid {worker.pid}) — http://127.0.0.1:{args.web_port}/metrics , "
+            f"/health ; log: {data / 'worker.log'}"
+        )
+        asyncio.run(_traffic_and_alerts(bootstrap, console, started, worker))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        console.print("[bold]■ stopping[/]")
+        if worker is not None:
+            _stop(worker)
+        if broker is not None:
+            broker.stop()
+    return 0
+
+
+def _start_worker(bootstrap: str, data: Path, web_port: int) -> subprocess.Popen[bytes]:
+    from vigil.children import die_with_parent
+
+    log = (data / "worker.log").open("ab")
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
+    cmd = [sys.executable, "-m", "vigil.cli", "run", "--bootstrap", bootstrap, "--web-port", str(web_port),
+           "--data-dir", str(data / "worker")]
+    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=die_with_parent())
+
+
+def _stop(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+async def _traffic_and_alerts(
+    bootstrap: str, console: Console, started: float, worker: subprocess.Popen[bytes]
+) -> None:
+    from vigil.demo.producer import run_demo_traffic
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    console.print("[bold]▶ demo traffic[/]: advisor-api, compliance-svc, whatsapp-gateway, postgres "
+                  "(API latency fault in ~30 s)")
+    tasks = [
+        asyncio.create_task(run_demo_traffic(bootstrap, stop=stop, console=console)),
+        asyncio.create_task(_print_alerts(bootstrap, console, started, stop)),
+        asyncio.create_task(_watch(worker, stop, console)),
+    ]
+    await stop.wait()
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _watch(worker: subprocess.Popen[bytes], stop: asyncio.Event, console: Console) -> None:
+    while worker.poll() is None:
+        await asyncio.sleep(0.5)
+    console.print(f"[bold red]worker exited with code {worker.returncode}; see var/worker.log[/]")
+    stop.set()
+
+
+async def _print_alerts(bootstrap: str, console: Console, started: float, stop: asyncio.Event) -> None:
+    from aiokafka import AIOKafkaConsumer
+
+    from schemas import SchemaError, decode
+    from schemas import Alert
+    from streams.alerts_out import alert_line
+
+    consumer = AIOKafkaConsumer("alerts", bootstrap_servers=bootstrap, auto_offset_reset="latest",
+                                enable_auto_commit=False, isolation_level="read_committed")
+    await consumer.start()
+    try:
+        async for record in consumer:
+            try:
+                alert = decode(Alert, record.value)
+            except SchemaError as exc:
+                console.print(f"[yellow]unreadable alert record: {exc}[/]")
+                continue
+            style = "bold red" if alert.status == "firing" else "bold green"
+            console.print(f"[{style}]{escape(alert_line(alert))}[/]  [dim](+{time.monotonic() - started:.0f}s)[/]")
+    finally:
+        await consumer.stop()
