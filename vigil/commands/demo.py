@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import subprocess
@@ -27,7 +28,12 @@ __all__ = ["demo"]
 
 
 def demo(args: argparse.Namespace) -> int:
+    from streams.settings import Topics
+    from streams.topics import ensure_topics
     from vigil.broker.launcher import LocalKafka, bootstrap_from_env
+
+    # Client retries during startup are expected; keep the demo console for what matters.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
 
     console = Console(highlight=False)
     data = Path(args.data_dir).resolve()
@@ -41,12 +47,13 @@ def demo(args: argparse.Namespace) -> int:
             broker = LocalKafka(data_dir=data / "kafka", port=args.kafka_port)
             bootstrap = broker.start()
         console.print(f"[bold]▶ Kafka ready[/] at {bootstrap}")
+        asyncio.run(ensure_topics(bootstrap, Topics().all()))
         worker = _start_worker(bootstrap, data, args.web_port)
         console.print(
             f"[bold]▶ worker started[/] (pid {worker.pid}) — http://127.0.0.1:{args.web_port}/metrics , "
             f"/health ; log: {data / 'worker.log'}"
         )
-        asyncio.run(_traffic_and_alerts(bootstrap, console, started, worker))
+        asyncio.run(_traffic_and_alerts(bootstrap, console, started, worker, args.web_port))
     except KeyboardInterrupt:
         pass
     finally:
@@ -79,7 +86,7 @@ def _stop(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
 
 
 async def _traffic_and_alerts(
-    bootstrap: str, console: Console, started: float, worker: subprocess.Popen[bytes]
+    bootstrap: str, console: Console, started: float, worker: subprocess.Popen[bytes], web_port: int
 ) -> None:
     from vigil.demo.producer import run_demo_traffic
 
@@ -93,6 +100,7 @@ async def _traffic_and_alerts(
         asyncio.create_task(run_demo_traffic(bootstrap, stop=stop, console=console)),
         asyncio.create_task(_print_alerts(bootstrap, console, started, stop)),
         asyncio.create_task(_watch(worker, stop, console)),
+        asyncio.create_task(_heartbeat(web_port, console, started)),
     ]
     await stop.wait()
     for task in tasks:
@@ -107,6 +115,34 @@ async def _watch(worker: subprocess.Popen[bytes], stop: asyncio.Event, console: 
         await asyncio.sleep(0.5)
     console.print(f"[bold red]worker exited with code {worker.returncode}; see var/worker.log[/]")
     stop.set()
+
+
+async def _heartbeat(web_port: int, console: Console, started: float, every: float = 15.0) -> None:
+    """A progress line now and then, read from the worker's own /metrics."""
+    import aiohttp
+    from prometheus_client.parser import text_string_to_metric_families
+
+    last = 0.0
+    async with aiohttp.ClientSession() as session:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                async with session.get(f"http://127.0.0.1:{web_port}/metrics") as resp:
+                    text = await resp.text()
+            except aiohttp.ClientError:
+                continue
+            totals: dict[str, float] = {}
+            for family in text_string_to_metric_families(text):
+                for sample in family.samples:
+                    if sample.name in ("vigil_events_in_total", "vigil_active_alerts", "vigil_events_invalid_total"):
+                        totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
+            ingested = totals.get("vigil_events_in_total", 0.0)
+            console.print(
+                f"[dim]· +{time.monotonic() - started:.0f}s  ingested {ingested:,.0f} events "
+                f"({(ingested - last) / every:,.0f}/s), {totals.get('vigil_events_invalid_total', 0):,.0f} invalid, "
+                f"{totals.get('vigil_active_alerts', 0):.0f} alerts firing[/]"
+            )
+            last = ingested
 
 
 async def _print_alerts(bootstrap: str, console: Console, started: float, stop: asyncio.Event) -> None:
