@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-unit test-integration bench kafka-jars schemas clean
+.PHONY: run test lint test-unit bench kafka-jars schemas clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +21,13 @@ kafka-jars: $(STAMP)
 run: kafka-jars
 	$(VENV)/bin/vigil demo
 
-## make test: unit + integration tests on a real Kafka broker the fixture starts itself.
-test: kafka-jars
+## make test: lint, then unit + integration tests on a real Kafka broker the fixture starts itself.
+test: kafka-jars lint
 	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 test-unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit

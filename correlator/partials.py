@@ -75,8 +75,7 @@ class PartialFolder:
 
     def drain(self) -> list[Partial]:
         partials = [
-            Partial(series, start, agg, self._max_ts[(series, start)])
-            for (series, start), agg in self._slots.items()
+            Partial(series, start, agg, self._max_ts[(series, start)]) for (series, start), agg in self._slots.items()
         ]
         self._slots = {}
         self._max_ts = {}

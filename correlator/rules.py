@@ -82,7 +82,7 @@ class Matcher:
         """Parse `label=value`, `label!=value`, `label=~regex` or `label!~regex`."""
         m = re.fullmatch(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"?(.*?)"?\s*', text)
         if m is None:
-            raise ValueError(f"not a label matcher: {text!r} (expected e.g. status=~\"5..\")")
+            raise ValueError(f'not a label matcher: {text!r} (expected e.g. status=~"5..")')
         return cls(m.group(1), m.group(2), m.group(3))
 
 

@@ -37,4 +37,3 @@ def preview(value: Any) -> str:
     if len(text) > _VALUE_PREVIEW:
         text = text[: _VALUE_PREVIEW - 1] + "…"
     return text
-

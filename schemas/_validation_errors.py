@@ -49,7 +49,6 @@ _JSON_TYPE = {
 }
 
 
-
 def _json_types(msgspec_names: str) -> str:
     return " or ".join(_JSON_TYPE.get(n.strip(), n.strip()) for n in msgspec_names.split("|"))
 
@@ -245,13 +244,11 @@ def from_validation_error(record_type: type, obj: Any, exc: msgspec.ValidationEr
     message = str(exc)
     try:
         return _from_validation_error(record_type, obj, exc, message)
-    except Exception:  # noqa: BLE001 - wording must never turn a bad record into a crash
+    except Exception:
         return SchemaError("$", message)
 
 
-def _from_validation_error(
-    record_type: type, obj: Any, exc: msgspec.ValidationError, message: str
-) -> SchemaError:
+def _from_validation_error(record_type: type, obj: Any, exc: msgspec.ValidationError, message: str) -> SchemaError:
     at = _AT.search(message)
     text = message[: at.start()] if at else message
     in_key = bool(at and at.group(1))

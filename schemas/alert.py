@@ -43,6 +43,4 @@ class Alert(Record, kw_only=True):
     def __post_init__(self) -> None:
         check_required_when_status(self, self.required_when_status)
         if self.ends_at is not None and self.ends_at < self.starts_at:
-            raise SchemaError(
-                "$.ends_at", f"ends_at {self.ends_at!r} is before starts_at {self.starts_at!r}"
-            )
+            raise SchemaError("$.ends_at", f"ends_at {self.ends_at!r} is before starts_at {self.starts_at!r}")

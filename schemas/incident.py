@@ -36,9 +36,7 @@ class IncidentSnapshot(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     id: IncidentId
     status: Annotated[IncidentStatus, Meta(description="triggered, acknowledged or resolved.")]
     severity: Annotated[Severity, Meta(description="Highest severity among the incident's alerts.")]
-    title: Annotated[
-        str, Meta(min_length=1, max_length=512, description="One-line human summary.")
-    ]
+    title: Annotated[str, Meta(min_length=1, max_length=512, description="One-line human summary.")]
     group_key: Annotated[
         str,
         Meta(min_length=1, max_length=1024, description="The key alerts were grouped by into this incident."),
@@ -56,9 +54,7 @@ class IncidentSnapshot(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     acknowledged_at: Annotated[
         UnixSeconds | None, Meta(description="When it was (last) acknowledged, Unix seconds.")
     ] = None
-    resolved_at: Annotated[
-        UnixSeconds | None, Meta(description="When it was (last) resolved, Unix seconds.")
-    ] = None
+    resolved_at: Annotated[UnixSeconds | None, Meta(description="When it was (last) resolved, Unix seconds.")] = None
 
     def __post_init__(self) -> None:
         check_required_when_status(self, self.required_when_status)
@@ -73,9 +69,9 @@ class IncidentEvent(Record, kw_only=True):
     event: Annotated[IncidentEventType, Meta(description="What changed.")]
     incident_id: IncidentId
     ts: Annotated[UnixSeconds, Meta(description="When the change happened, Unix seconds.")]
-    actor: Annotated[
-        Name | None, Meta(description="Who made the change (a person or `vigil`); null if automatic.")
-    ] = None
+    actor: Annotated[Name | None, Meta(description="Who made the change (a person or `vigil`); null if automatic.")] = (
+        None
+    )
     note: Annotated[
         MessageText | None, Meta(description="Free text, e.g. the comment or the reason for the change.")
     ] = None

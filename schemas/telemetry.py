@@ -30,9 +30,7 @@ class LogEvent(Record, kw_only=True):
     service: Service
     level: Annotated[LogLevel, Meta(description="Log level.")]
     message: Annotated[MessageText, Meta(description="The log message, at most 16384 characters.")]
-    logger: Annotated[
-        Name | None, Meta(description="Logger name within the service, e.g. `payments.gateway`.")
-    ] = None
+    logger: Annotated[Name | None, Meta(description="Logger name within the service, e.g. `payments.gateway`.")] = None
     labels: Labels = {}
 
 
@@ -43,9 +41,7 @@ class DeliveryReceipt(Record, kw_only=True):
     service: Service
     message_id: Annotated[Name, Meta(description="The message's id, as assigned by the sender or provider.")]
     channel: Annotated[Channel, Meta(description="Delivery channel.")]
-    provider: Annotated[
-        str, Meta(min_length=1, max_length=64, description="Delivery provider, e.g. `twilio`, `meta`.")
-    ]
+    provider: Annotated[str, Meta(min_length=1, max_length=64, description="Delivery provider, e.g. `twilio`, `meta`.")]
     status: Annotated[DeliveryStatus, Meta(description="Delivery status reported.")]
     error_code: Annotated[
         Annotated[str, Meta(min_length=1, max_length=64)] | None,

@@ -127,8 +127,14 @@ class IngestLoop(Service):
                 invalid += 1
                 self.dead.append(
                     DeadLetter(
-                        key=record.key, value=record.value, topic=record.topic, partition=record.partition,
-                        offset=record.offset, timestamp_ms=record.timestamp, field=exc.field, reason=exc.problem,
+                        key=record.key,
+                        value=record.value,
+                        topic=record.topic,
+                        partition=record.partition,
+                        offset=record.offset,
+                        timestamp_ms=record.timestamp,
+                        field=exc.field,
+                        reason=exc.problem,
                     )
                 )
                 continue

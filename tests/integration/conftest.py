@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
+
 from tests.integration.kafka_helpers import (
     TopicFactory,
     create_topic,
@@ -28,7 +29,6 @@ from tests.integration.kafka_helpers import (
     start_kafka_container,
     unique_name,
 )
-
 from vigil.broker import LocalKafka, bootstrap_from_env
 
 _HERE = Path(__file__).resolve().parent
@@ -102,4 +102,3 @@ async def new_topic(kafka_admin: AIOKafkaAdminClient) -> AsyncIterator[TopicFact
     yield make
     if created:
         await delete_topics(kafka_admin, created)
-

@@ -102,11 +102,11 @@ def _ping_docker(timeout: float) -> bool:
         import docker
 
         client = docker.from_env(timeout=int(timeout))
-    except Exception:  # noqa: BLE001 - any failure means "no engine"
+    except Exception:
         return False
     try:
         return bool(client.ping())
-    except Exception:  # noqa: BLE001
+    except Exception:
         return False
     finally:
         client.close()

@@ -32,8 +32,11 @@ async def read_until(
 ) -> list[ConsumerRecord]:
     """Every committed record of `topic` from the start, until `done(records)` or the timeout."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-        enable_auto_commit=False, isolation_level="read_committed",
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        isolation_level="read_committed",
     )
     await consumer.start()
     records: list[ConsumerRecord] = []

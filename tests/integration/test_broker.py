@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
-from tests.integration.kafka_helpers import TopicFactory, create_topic, unique_name
 
+from tests.integration.kafka_helpers import TopicFactory, create_topic, unique_name
 from vigil.broker import BrokerError, LocalKafka, bootstrap_from_env
 
 
@@ -52,9 +52,7 @@ async def test_produce_and_consume_one_record(kafka_bootstrap: str, new_topic: T
     assert (record.partition, record.offset) == (sent.partition, sent.offset)
 
 
-async def test_transactional_commit_is_visible_and_abort_is_not(
-    kafka_bootstrap: str, new_topic: TopicFactory
-) -> None:
+async def test_transactional_commit_is_visible_and_abort_is_not(kafka_bootstrap: str, new_topic: TopicFactory) -> None:
     topic = await new_topic("txn", partitions=1)
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, transactional_id=unique_name("tx"))
     await producer.start()

@@ -22,10 +22,15 @@ def latency_events(n: int, *, fault: tuple[float, float], seconds: float, seed: 
         offset = i * seconds / n
         slow = fault[0] <= offset < fault[1]
         latency = rng.lognormvariate(0.4, 0.2) if slow else rng.lognormvariate(-2.0, 0.3)
-        events.append({
-            "ts": T0 + offset, "service": "advisor-api", "name": "http_request_duration_seconds",
-            "value": latency, "labels": {"route": rng.choice(["/v1/advice", "/v1/quotes"]), "status": "200"},
-        })
+        events.append(
+            {
+                "ts": T0 + offset,
+                "service": "advisor-api",
+                "name": "http_request_duration_seconds",
+                "value": latency,
+                "labels": {"route": rng.choice(["/v1/advice", "/v1/quotes"]), "status": "200"},
+            }
+        )
     return events
 
 
@@ -69,19 +74,34 @@ MALFORMED: list[tuple[str, bytes, str]] = [
     ("metrics", b"\xff\xfe\x00garbage", "$"),
     ("metrics", b'{"ts": 1700000000.0, "service": "' + b"x" * 70_000 + b'", "name": "m", "value": 1}', "$"),
     ("logs", b'{"ts": 1700000000.0, "service": "a", "level": "loud", "message": "hi"}', "$.level"),
-    ("receipts", b'{"ts": 1700000000.0, "service": "w", "message_id": "m1", "channel": "whatsapp", '
-                 b'"provider": "meta", "status": "lost"}', "$.status"),
+    (
+        "receipts",
+        b'{"ts": 1700000000.0, "service": "w", "message_id": "m1", "channel": "whatsapp", '
+        b'"provider": "meta", "status": "lost"}',
+        "$.status",
+    ),
 ]
 
 
 async def test_malformed_records_go_to_deadletter_and_valid_ones_still_count(worker) -> None:  # type: ignore[no-untyped-def]
     topics = {"metrics": worker.topics.metrics, "logs": worker.topics.logs, "receipts": worker.topics.receipts}
     valid = {
-        "metrics": lambda i: {"ts": T0 + i, "service": "advisor-api", "name": "http_request_duration_seconds",
-                              "value": 0.1, "labels": {"status": "200"}},
+        "metrics": lambda i: {
+            "ts": T0 + i,
+            "service": "advisor-api",
+            "name": "http_request_duration_seconds",
+            "value": 0.1,
+            "labels": {"status": "200"},
+        },
         "logs": lambda i: {"ts": T0 + i, "service": "advisor-api", "level": "info", "message": f"ok {i}"},
-        "receipts": lambda i: {"ts": T0 + i, "service": "whatsapp-gateway", "message_id": f"m{i}",
-                               "channel": "whatsapp", "provider": "meta", "status": "delivered"},
+        "receipts": lambda i: {
+            "ts": T0 + i,
+            "service": "whatsapp-gateway",
+            "message_id": f"m{i}",
+            "channel": "whatsapp",
+            "provider": "meta",
+            "status": "delivered",
+        },
     }
     stream: list[tuple[str, bytes | None, bytes]] = []
     expected_valid = {"metrics": 0, "logs": 0, "receipts": 0}
@@ -92,7 +112,9 @@ async def test_malformed_records_go_to_deadletter_and_valid_ones_still_count(wor
         stream.append((topics[family], b"bad", raw))
     await produce(worker.bootstrap, stream)
 
-    dead = await read_until(worker.bootstrap, worker.topics.deadletter, lambda rs: len(rs) >= len(MALFORMED), timeout=60)
+    dead = await read_until(
+        worker.bootstrap, worker.topics.deadletter, lambda rs: len(rs) >= len(MALFORMED), timeout=60
+    )
     assert len(dead) == len(MALFORMED)
     by_value = {r.value: r for r in dead}
     for family, raw, field in MALFORMED:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from streams.settings import Topics
-from vigil.children import die_with_parent
+from vigil.children import die_with_parent, stop_child
 
 
 @dataclass(frozen=True)
@@ -68,19 +67,17 @@ def running_worker(bootstrap: str, tmp: Path, **env: str) -> Iterator[RunningWor
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "vigil.cli", "run", "--loglevel", "info"],
-            stdout=out, stderr=subprocess.STDOUT, env=child_env, preexec_fn=die_with_parent(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=child_env,
+            preexec_fn=die_with_parent(),
         )
     worker = RunningWorker(bootstrap, Topics(prefix=prefix), f"http://127.0.0.1:{port}", log)
     try:
         _wait_healthy(worker, proc, timeout=60)
         yield worker
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_child(proc, 30)
 
 
 def _wait_healthy(worker: RunningWorker, proc: subprocess.Popen[bytes], timeout: float) -> None:

@@ -56,8 +56,7 @@ def _run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _raise_signalled)
     external = bootstrap_from_env()
     if external:
-        print(f"Using Kafka at {external} (KAFKA_BOOTSTRAP_SERVERS); not starting a broker",
-              flush=True)
+        print(f"Using Kafka at {external} (KAFKA_BOOTSTRAP_SERVERS); not starting a broker", flush=True)
         try:
             while True:
                 signal.pause()
@@ -105,8 +104,9 @@ def _fetch(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` and dispatch; returns the process exit code."""
-    parser = argparse.ArgumentParser(prog="python -m vigil.broker", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m vigil.broker", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("fetch", help="resolve the Kafka jars into the cache").set_defaults(fn=_fetch)
     run = sub.add_parser("run", help="run a local broker until signalled")

@@ -19,13 +19,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import concurrent.futures
-import ctypes
 import fcntl
 import hashlib
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -39,6 +37,8 @@ from typing import Any
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
+from vigil.children import die_with_parent, stop_child
+
 # Keep in step with <kafka.version> in pom.xml (ensure_jars checks it).
 KAFKA_VERSION = "4.1.1"
 
@@ -47,7 +47,6 @@ POM = _HERE / "pom.xml"
 LOG4J2_CONFIG = _HERE / "log4j2.properties"
 _HOST = "127.0.0.1"
 _PORTS_FILE = "ports.json"
-_PR_SET_PDEATHSIG = 1
 
 
 class BrokerError(RuntimeError):
@@ -91,14 +90,24 @@ def ensure_jars() -> Path:
                 "Maven (mvn) is not on PATH; it is needed once to fetch the Kafka "
                 "jars. Install Maven 3.8+ or set KAFKA_BOOTSTRAP_SERVERS."
             )
-        print(f"vigil: fetching Apache Kafka {KAFKA_VERSION} jars from Maven Central "
-              f"into {libs} (one-time)...", file=sys.stderr, flush=True)
+        print(
+            f"vigil: fetching Apache Kafka {KAFKA_VERSION} jars from Maven Central into {libs} (one-time)...",
+            file=sys.stderr,
+            flush=True,
+        )
         tmp = home / f"libs.tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
-        cmd = [mvn, "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
-               f"-DoutputDirectory={tmp}", "-DincludeScope=runtime"]
-        done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, check=False)
+        cmd = [
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            str(POM),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={tmp}",
+            "-DincludeScope=runtime",
+        ]
+        done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
         if done.returncode != 0:
             shutil.rmtree(tmp, ignore_errors=True)
             raise BrokerError(f"Maven failed to resolve Kafka jars:\n{_tail(done.stdout)}")
@@ -118,9 +127,7 @@ def _jars_complete(libs: Path, marker: Path, digest: str) -> bool:
 # ------------------------------------------------------------- readiness
 
 
-def wait_for_metadata(
-    bootstrap: str, timeout: float = 90, *, check: Callable[[], None] | None = None
-) -> None:
+def wait_for_metadata(bootstrap: str, timeout: float = 90, *, check: Callable[[], None] | None = None) -> None:
     """Poll until the cluster answers a metadata request listing a broker.
 
     ``check`` runs between attempts and may raise (e.g. the JVM exited), so
@@ -157,7 +164,7 @@ async def _metadata_ok(bootstrap: str, timeout: float) -> bool:
         await asyncio.wait_for(admin.start(), timeout)
         info = await asyncio.wait_for(admin.describe_cluster(), timeout)
         return bool(info.get("brokers"))
-    except (KafkaError, OSError, asyncio.TimeoutError):
+    except (TimeoutError, KafkaError, OSError):
         return False
     finally:
         await admin.close()
@@ -180,15 +187,6 @@ def _run_in_fresh_loop(coro: Coroutine[Any, Any, bool]) -> bool:
 # the whole Python process even when start() is called from a short-lived
 # worker thread (asyncio.to_thread, executors).
 _SPAWNER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigil-kafka-spawn")
-
-
-def _die_with_parent(parent_pid: int, prctl: Callable[..., int]) -> Callable[[], None]:
-    def preexec() -> None:
-        prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
-        if os.getppid() != parent_pid:  # parent died before prctl took effect
-            os._exit(1)
-
-    return preexec
 
 
 class LocalKafka:
@@ -258,17 +256,8 @@ class LocalKafka:
     def stop(self, timeout: float = 20) -> None:
         """SIGTERM (Kafka shuts down cleanly), SIGKILL if it is still alive after ``timeout``."""
         proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        else:
-            proc.wait()
+        if proc is not None:
+            stop_child(proc, timeout)
 
     def __enter__(self) -> LocalKafka:
         self.start()
@@ -355,37 +344,45 @@ class LocalKafka:
         if exe is None:
             raise BrokerError("java (JDK 17+) is not on PATH and JAVA_HOME is not set")
         opts = [f"-Xms{self._heap[0]}", f"-Xmx{self._heap[1]}"] if heap else []
-        return [exe, *opts, "-Djava.awt.headless=true",
-                f"-Dlog4j2.configurationFile={LOG4J2_CONFIG}",
-                f"-Dkafka.logs.dir={self.log_dir}",
-                "-cp", str(libs / "*"), *args]
+        return [
+            exe,
+            *opts,
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={LOG4J2_CONFIG}",
+            f"-Dkafka.logs.dir={self.log_dir}",
+            "-cp",
+            str(libs / "*"),
+            *args,
+        ]
 
     def _format(self, libs: Path, config: Path) -> None:
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        cmd = self._java_cmd(libs, "kafka.tools.StorageTool", "format",
-                             "-t", cluster_id, "-c", str(config))
-        done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, check=False)
+        cmd = self._java_cmd(libs, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config))
+        done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
         if done.returncode != 0:
             raise BrokerError(f"Kafka storage format failed:\n{_tail(done.stdout)}")
 
     def _spawn(self, libs: Path, config: Path) -> subprocess.Popen[bytes]:
         cmd = self._java_cmd(libs, "kafka.Kafka", str(config), heap=True)
-        prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before fork
-        preexec = _die_with_parent(os.getpid(), prctl)
+        preexec = die_with_parent()
         with open(self.log_dir / "broker.out", "ab") as out:
             # New session: a terminal Ctrl-C reaches only us; we stop the broker.
             return _SPAWNER.submit(
-                subprocess.Popen, cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                cwd=self.data_dir, start_new_session=True, preexec_fn=preexec,
+                subprocess.Popen,
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+                cwd=self.data_dir,
+                start_new_session=True,
+                preexec_fn=preexec,
             ).result()
 
     def _check_alive(self) -> None:
         proc = self._proc
         if proc is not None and proc.poll() is not None:
             raise BrokerError(
-                f"Kafka broker exited with code {proc.returncode} during startup; "
-                f"log tail:\n{self._log_tail()}"
+                f"Kafka broker exited with code {proc.returncode} during startup; log tail:\n{self._log_tail()}"
             )
 
     def _log_tail(self, lines: int = 40) -> str:

@@ -24,6 +24,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from vigil.children import die_with_parent, stop_child
+
 __all__ = ["demo"]
 
 
@@ -59,30 +61,29 @@ def demo(args: argparse.Namespace) -> int:
     finally:
         console.print("[bold]■ stopping[/]")
         if worker is not None:
-            _stop(worker)
+            stop_child(worker, 15)
         if broker is not None:
             broker.stop()
     return 0
 
 
 def _start_worker(bootstrap: str, data: Path, web_port: int) -> subprocess.Popen[bytes]:
-    from vigil.children import die_with_parent
 
     log = (data / "worker.log").open("ab")
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
-    cmd = [sys.executable, "-m", "vigil.cli", "run", "--bootstrap", bootstrap, "--web-port", str(web_port),
-           "--data-dir", str(data / "worker")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "vigil.cli",
+        "run",
+        "--bootstrap",
+        bootstrap,
+        "--web-port",
+        str(web_port),
+        "--data-dir",
+        str(data / "worker"),
+    ]
     return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=die_with_parent())
-
-
-def _stop(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 async def _traffic_and_alerts(
@@ -94,8 +95,9 @@ async def _traffic_and_alerts(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    console.print("[bold]▶ demo traffic[/]: advisor-api, compliance-svc, whatsapp-gateway, postgres "
-                  "(API latency fault in ~30 s)")
+    console.print(
+        "[bold]▶ demo traffic[/]: advisor-api, compliance-svc, whatsapp-gateway, postgres (API latency fault in ~30 s)"
+    )
     tasks = [
         asyncio.create_task(run_demo_traffic(bootstrap, stop=stop, console=console)),
         asyncio.create_task(_print_alerts(bootstrap, console, started, stop)),
@@ -148,12 +150,16 @@ async def _heartbeat(web_port: int, console: Console, started: float, every: flo
 async def _print_alerts(bootstrap: str, console: Console, started: float, stop: asyncio.Event) -> None:
     from aiokafka import AIOKafkaConsumer
 
-    from schemas import SchemaError, decode
-    from schemas import Alert
+    from schemas import Alert, SchemaError, decode
     from streams.alerts_out import alert_line
 
-    consumer = AIOKafkaConsumer("alerts", bootstrap_servers=bootstrap, auto_offset_reset="latest",
-                                enable_auto_commit=False, isolation_level="read_committed")
+    consumer = AIOKafkaConsumer(
+        "alerts",
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="latest",
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+    )
     await consumer.start()
     try:
         async for record in consumer:

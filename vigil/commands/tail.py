@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -79,20 +79,31 @@ def _render(record: Any, raw: bool) -> str:
     if raw:
         if isinstance(value, (bytes, bytearray)):
             value = value.decode("utf-8", "replace")
-        return orjson.dumps({"topic": record.topic, "partition": record.partition, "offset": record.offset,
-                             "headers": {k: v.decode("utf-8", "replace") for k, v in record.headers},
-                             "value": value}).decode()
-    when = datetime.fromtimestamp(record.timestamp / 1000, tz=timezone.utc).strftime("%H:%M:%S.%f")[:-3]
+        return orjson.dumps(
+            {
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "headers": {k: v.decode("utf-8", "replace") for k, v in record.headers},
+                "value": value,
+            }
+        ).decode()
+    when = datetime.fromtimestamp(record.timestamp / 1000, tz=UTC).strftime("%H:%M:%S.%f")[:-3]
     head = f"[dim]{when} {record.topic}/{record.partition}@{record.offset}[/]"
     if isinstance(value, dict) and "fingerprint" in value and "status" in value:
         style = _STATUS_STYLE.get(str(value["status"]), "bold")
-        labels = " ".join(f"{k}={v}" for k, v in sorted(value.get("labels", {}).items())
-                          if k not in ("alertname", "severity"))
+        labels = " ".join(
+            f"{k}={v}" for k, v in sorted(value.get("labels", {}).items()) if k not in ("alertname", "severity")
+        )
         summary = value.get("annotations", {}).get("summary", "")
         severity = escape(f"[{value.get('severity')}]")
-        return (f"{head} [{style}]{str(value['status']).upper():8}[/] {severity} "
-                f"[bold]{escape(str(value.get('rule')))}[/] {escape(labels)} {escape(str(summary))}")
-    headers = "".join(f" [yellow]{escape(k)}[/]={escape(repr(v.decode('utf-8', 'replace')))}" for k, v in record.headers)
+        return (
+            f"{head} [{style}]{str(value['status']).upper():8}[/] {severity} "
+            f"[bold]{escape(str(value.get('rule')))}[/] {escape(labels)} {escape(str(summary))}"
+        )
+    headers = "".join(
+        f" [yellow]{escape(k)}[/]={escape(repr(v.decode('utf-8', 'replace')))}" for k, v in record.headers
+    )
     body = value if not isinstance(value, (bytes, bytearray)) else repr(bytes(value))
     text = body if isinstance(body, str) else orjson.dumps(body).decode()
     return f"{head}{headers} {escape(text)}"

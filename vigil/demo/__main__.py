@@ -22,8 +22,11 @@ from vigil.demo.traffic import DEFAULT_FAULTS
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m vigil.demo", description="Produce live demo platform traffic.")
-    parser.add_argument("--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or "127.0.0.1:9092",
-                        help="Kafka bootstrap servers (default: $KAFKA_BOOTSTRAP_SERVERS or 127.0.0.1:9092)")
+    parser.add_argument(
+        "--bootstrap",
+        default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or "127.0.0.1:9092",
+        help="Kafka bootstrap servers (default: $KAFKA_BOOTSTRAP_SERVERS or 127.0.0.1:9092)",
+    )
     parser.add_argument("--rate", type=float, default=1.0, help="traffic rate multiplier (default 1.0)")
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     parser.add_argument("--no-faults", action="store_true", help="baseline traffic only, no injected incident")
@@ -38,10 +41,13 @@ async def _main(args: argparse.Namespace) -> None:
             loop.add_signal_handler(sig, stop.set)
     console = Console(stderr=True, highlight=False)
     faults = () if args.no_faults else DEFAULT_FAULTS
-    console.print(f"demo traffic → {args.bootstrap} (seed {args.seed}, rate ×{args.rate:g}, "
-                  f"{len(faults)} fault(s) scheduled); Ctrl-C to stop", style="dim", soft_wrap=True)
-    await run_demo_traffic(args.bootstrap, seed=args.seed, rate=args.rate, faults=faults, stop=stop,
-                           console=console)
+    console.print(
+        f"demo traffic → {args.bootstrap} (seed {args.seed}, rate ×{args.rate:g}, "
+        f"{len(faults)} fault(s) scheduled); Ctrl-C to stop",
+        style="dim",
+        soft_wrap=True,
+    )
+    await run_demo_traffic(args.bootstrap, seed=args.seed, rate=args.rate, faults=faults, stop=stop, console=console)
 
 
 def main(argv: list[str] | None = None) -> int:

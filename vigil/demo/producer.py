@@ -68,9 +68,12 @@ async def run_demo_traffic(
             now = time.time()
             pending = [await _send(producer, e) for e in traffic.events(emitted, now)]
             emitted = now
-            active = _announce(console, traffic.faults, active, {
-                i for i, f in enumerate(traffic.faults) if fault_active([f], start, now)
-            })
+            active = _announce(
+                console,
+                traffic.faults,
+                active,
+                {i for i, f in enumerate(traffic.faults) if fault_active([f], start, now)},
+            )
             if pending:
                 await asyncio.gather(*pending)
             with contextlib.suppress(TimeoutError):
@@ -130,7 +133,10 @@ async def produce_scenario(bootstrap: str, events: Iterable[DemoEvent], *, batch
     returns, every record is durably in the log for the test's consumers.
     """
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, client_id="vigil-demo-scenario", linger_ms=5, acks="all",
+        bootstrap_servers=bootstrap,
+        client_id="vigil-demo-scenario",
+        linger_ms=5,
+        acks="all",
         max_batch_size=256 * 1024,
     )
     sent = 0

@@ -313,8 +313,13 @@ class PlatformTraffic:
             done = t + latency
             outcome = "fail" if failed else "pass"
             out.append(
-                _metric(done, COMPLIANCE, "compliance_validation_duration_seconds", latency,
-                        {"check": check, "outcome": outcome})
+                _metric(
+                    done,
+                    COMPLIANCE,
+                    "compliance_validation_duration_seconds",
+                    latency,
+                    {"check": check, "outcome": outcome},
+                )
             )
             labels = {"check": check}
             if latency > 1.5:
@@ -340,8 +345,15 @@ class PlatformTraffic:
             if u < fail_p:
                 status = "failed" if u < fail_p * 0.7 else "undelivered"
                 out.append(_receipt(t + delay, msg_id, status, code, labels))
-                out.append(_log(t + delay, WHATSAPP, "error", f"message {msg_id} {status}: meta error {code}",
-                                {"template": template}))
+                out.append(
+                    _log(
+                        t + delay,
+                        WHATSAPP,
+                        "error",
+                        f"message {msg_id} {status}: meta error {code}",
+                        {"template": template},
+                    )
+                )
                 continue
             out.append(_receipt(t + delay, msg_id, "delivered", None, labels))
             if s < _WA_READ_P:
@@ -356,23 +368,52 @@ class PlatformTraffic:
         if self._active(base, "api_latency"):
             for t in _arrivals(rng, base, 0.5 * self.rate):
                 wait = rng.uniform(1.0, 4.0)
-                out.append(_log(t, POSTGRES, "warning", f"process still waiting for lock on relation portfolios "
-                                f"after {wait * 1000:.0f} ms", {}))
+                out.append(
+                    _log(
+                        t,
+                        POSTGRES,
+                        "warning",
+                        f"process still waiting for lock on relation portfolios after {wait * 1000:.0f} ms",
+                        {},
+                    )
+                )
 
 
 def _metric(ts: float, service: str, name: str, value: float, labels: dict[str, str]) -> DemoEvent:
-    value_ = {"v": 1, "ts": round(ts, 6), "service": service, "name": name, "value": round(float(value), 6),
-              "labels": labels}
+    value_ = {
+        "v": 1,
+        "ts": round(ts, 6),
+        "service": service,
+        "name": name,
+        "value": round(float(value), 6),
+        "labels": labels,
+    }
     return DemoEvent("metrics", service.encode(), value_)
 
 
 def _log(ts: float, service: str, level: str, message: str, labels: dict[str, str]) -> DemoEvent:
-    value = {"v": 1, "ts": round(ts, 6), "service": service, "level": level, "message": message,
-             "logger": _LOGGERS[service], "labels": labels}
+    value = {
+        "v": 1,
+        "ts": round(ts, 6),
+        "service": service,
+        "level": level,
+        "message": message,
+        "logger": _LOGGERS[service],
+        "labels": labels,
+    }
     return DemoEvent("logs", service.encode(), value)
 
 
 def _receipt(ts: float, message_id: str, status: str, error_code: str | None, labels: dict[str, str]) -> DemoEvent:
-    value = {"v": 1, "ts": round(ts, 6), "service": WHATSAPP, "message_id": message_id, "channel": "whatsapp",
-             "provider": "meta", "status": status, "error_code": error_code, "labels": labels}
+    value = {
+        "v": 1,
+        "ts": round(ts, 6),
+        "service": WHATSAPP,
+        "message_id": message_id,
+        "channel": "whatsapp",
+        "provider": "meta",
+        "status": status,
+        "error_code": error_code,
+        "labels": labels,
+    }
     return DemoEvent("receipts", WHATSAPP.encode(), value)

@@ -15,8 +15,14 @@ API = SeriesKey.of("metrics", "advisor-api", "http_request_duration_seconds", {"
 
 def p95_rule(**kw: object) -> ThresholdRule:
     base: dict[str, object] = dict(
-        name="ApiLatencyP95High", source="metrics", metric="http_request_duration_seconds",
-        aggregation=Aggregation.P95, comparison=Comparison.GT, threshold=0.5, window_seconds=30, for_seconds=20,
+        name="ApiLatencyP95High",
+        source="metrics",
+        metric="http_request_duration_seconds",
+        aggregation=Aggregation.P95,
+        comparison=Comparison.GT,
+        threshold=0.5,
+        window_seconds=30,
+        for_seconds=20,
     )
     base.update(kw)
     return ThresholdRule(**base)  # type: ignore[arg-type]

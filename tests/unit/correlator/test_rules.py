@@ -38,8 +38,13 @@ def test_matcher_parse_rejects_garbage() -> None:
 
 def rule(aggregation: Aggregation, **kw: object) -> ThresholdRule:
     base: dict[str, object] = dict(
-        name="r", source="metrics", metric="http_request_duration_seconds", aggregation=aggregation,
-        comparison=Comparison.GT, threshold=0.5, window_seconds=10,
+        name="r",
+        source="metrics",
+        metric="http_request_duration_seconds",
+        aggregation=aggregation,
+        comparison=Comparison.GT,
+        threshold=0.5,
+        window_seconds=10,
     )
     base.update(kw)
     return ThresholdRule(**base)  # type: ignore[arg-type]

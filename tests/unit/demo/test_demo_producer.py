@@ -54,16 +54,19 @@ async def test_produce_scenario_sends_everything_in_order() -> None:
     assert p.started and p.stopped
     assert [r["topic"] for r in p.records] == [e.topic for e in events]
     assert [orjson.loads(r["value"]) for r in p.records] == [e.value for e in events]
-    assert all(r["key"] == e.key and r["timestamp_ms"] == int(e.value["ts"] * 1000)
-               for r, e in zip(p.records, events, strict=True))
+    assert all(
+        r["key"] == e.key and r["timestamp_ms"] == int(e.value["ts"] * 1000)
+        for r, e in zip(p.records, events, strict=True)
+    )
 
 
 async def test_live_loop_stops_on_event_and_announces_faults() -> None:
     out = io.StringIO()
     stop = asyncio.Event()
     faults = (Fault("api_errors", 0.0, 0.3, 0.5),)
-    task = asyncio.create_task(demo_producer.run_demo_traffic(
-        "kafka:9092", stop=stop, faults=faults, console=Console(file=out, width=200)))
+    task = asyncio.create_task(
+        demo_producer.run_demo_traffic("kafka:9092", stop=stop, faults=faults, console=Console(file=out, width=200))
+    )
     await asyncio.sleep(0.9)
     stop.set()
     await asyncio.wait_for(task, 2)

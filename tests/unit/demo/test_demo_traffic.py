@@ -20,7 +20,8 @@ def p95(values: Iterable[float]) -> float:
 
 def api_latencies(events: Iterable[DemoEvent], t0: float, t1: float) -> list[float]:
     return [
-        e.value["value"] for e in events
+        e.value["value"]
+        for e in events
         if e.value.get("name") == "http_request_duration_seconds" and t0 <= e.value["ts"] < t1
     ]
 
@@ -92,9 +93,7 @@ def test_rate_multiplier_scales_traffic() -> None:
 
 def test_api_baseline_latency_and_status_mix(baseline: list[DemoEvent]) -> None:
     assert p95(api_latencies(baseline, START, START + 300)) < 0.3
-    statuses = [
-        e.value["labels"]["status"] for e in baseline if e.value.get("name") == "http_request_duration_seconds"
-    ]
+    statuses = [e.value["labels"]["status"] for e in baseline if e.value.get("name") == "http_request_duration_seconds"]
     client_errors = sum(s.startswith("4") for s in statuses) / len(statuses)
     assert 0.003 <= client_errors <= 0.02
     assert not any(s.startswith("5") for s in statuses)
@@ -105,11 +104,13 @@ def test_api_latency_fault_story(story: list[DemoEvent]) -> None:
     during = api_latencies(story, START + 35, START + 150)
     assert 1.0 < p95(during) < 2.0
     assert p95(api_latencies(story, START + 160, START + 300)) < 0.3
-    errors = [e for e in story if e.topic == "logs" and e.value["level"] == "error"
-              and "upstream timeout: postgres" in e.value["message"]]
+    errors = [
+        e
+        for e in story
+        if e.topic == "logs" and e.value["level"] == "error" and "upstream timeout: postgres" in e.value["message"]
+    ]
     assert errors and all(START + 30 <= e.value["ts"] < START + 155 for e in errors)
-    assert any(e.topic == "logs" and e.value["level"] == "warning" and e.value["service"] == "postgres"
-               for e in story)
+    assert any(e.topic == "logs" and e.value["level"] == "warning" and e.value["service"] == "postgres" for e in story)
 
 
 def test_whatsapp_baseline_success(baseline: list[DemoEvent]) -> None:
@@ -175,10 +176,18 @@ def _str_map(m: object) -> bool:
 
 
 def test_every_value_matches_the_wire_format(story: list[DemoEvent]) -> None:
-    extra = list(PlatformTraffic(seed=2, start=START, faults=(
-        Fault("whatsapp_failures", 0, 60, 0.5), Fault("api_errors", 0, 60, 0.3),
-        Fault("service_down", 0, 60, 0.5), Fault("compliance_slow", 0, 60, 3.0),
-    )).events(START, START + 60))
+    extra = list(
+        PlatformTraffic(
+            seed=2,
+            start=START,
+            faults=(
+                Fault("whatsapp_failures", 0, 60, 0.5),
+                Fault("api_errors", 0, 60, 0.3),
+                Fault("service_down", 0, 60, 0.5),
+                Fault("compliance_slow", 0, 60, 3.0),
+            ),
+        ).events(START, START + 60)
+    )
     seen = set()
     for e in story + extra:
         v = e.value

@@ -62,9 +62,13 @@ OVER = MAX_RECORD_BYTES + 1
         pytest.param(b"null", "$", "record must be a JSON object, got null", id="null"),
         pytest.param(b'"metric"', "$", "record must be a JSON object, got string", id="string"),
         pytest.param(b"42", "$", "record must be a JSON object, got integer", id="number"),
-        pytest.param(b'{"ts": 1767225600, "value": NaN}', "$.value", "NaN is not valid JSON; numbers must be finite", id="nan"),
+        pytest.param(
+            b'{"ts": 1767225600, "value": NaN}', "$.value", "NaN is not valid JSON; numbers must be finite", id="nan"
+        ),
         pytest.param(b'{"value": Infinity}', "$.value", "Infinity is not valid JSON", id="infinity"),
-        pytest.param(b'{"labels": {"x": -Infinity}}', "$.labels.x", "-Infinity is not valid JSON", id="nested-infinity"),
+        pytest.param(
+            b'{"labels": {"x": -Infinity}}', "$.labels.x", "-Infinity is not valid JSON", id="nested-infinity"
+        ),
         pytest.param(b'{"ts": 1e400}', "$.ts", "number is out of range (overflows to infinity)", id="overflow"),
         pytest.param(b'{"labels": {"a": "\\ud800"}}', "$.labels.a", "lone surrogate", id="lone-surrogate"),
         pytest.param(b"[" * 2000, "$", "invalid JSON: depth limit exceeded", id="too-deep"),
@@ -109,13 +113,24 @@ _ALERT = EXAMPLES[Alert]
         pytest.param(msgspec.structs.replace(_METRIC, value=math.nan), "$.value", "NaN is not allowed", id="nan"),
         pytest.param(msgspec.structs.replace(_METRIC, value=-math.inf), "$.value", "-inf is not allowed", id="inf"),
         # value is optional: orjson would silently write NaN as null here
-        pytest.param(msgspec.structs.replace(_ALERT, value=math.nan), "$.value", "NaN is not allowed", id="nan-optional"),
+        pytest.param(
+            msgspec.structs.replace(_ALERT, value=math.nan), "$.value", "NaN is not allowed", id="nan-optional"
+        ),
         pytest.param(msgspec.structs.replace(_METRIC, ts=math.nan), "$.ts", "NaN is not allowed", id="nan-ts"),
         pytest.param(msgspec.structs.replace(_METRIC, ts=1.7e12), "$.ts", "looks like milliseconds", id="ts-ms"),
         pytest.param(msgspec.structs.replace(_METRIC, service=""), "$.service", "must not be empty", id="empty"),
-        pytest.param(msgspec.structs.replace(_METRIC, labels={"a": 1}), "$.labels.a", "expected string, got integer", id="label-type"),
-        pytest.param(msgspec.structs.replace(_METRIC, labels={"a": "\udc80"}), "$.labels.a", "lone surrogate", id="surrogate"),
-        pytest.param(msgspec.structs.replace(EXAMPLES[LogEvent], level="warn"), "$.level", 'unknown value "warn"', id="enum"),
+        pytest.param(
+            msgspec.structs.replace(_METRIC, labels={"a": 1}),
+            "$.labels.a",
+            "expected string, got integer",
+            id="label-type",
+        ),
+        pytest.param(
+            msgspec.structs.replace(_METRIC, labels={"a": "\udc80"}), "$.labels.a", "lone surrogate", id="surrogate"
+        ),
+        pytest.param(
+            msgspec.structs.replace(EXAMPLES[LogEvent], level="warn"), "$.level", 'unknown value "warn"', id="enum"
+        ),
         pytest.param(msgspec.structs.replace(_METRIC, labels={"a": object()}), "$", "cannot be encoded", id="not-json"),
     ],
 )

@@ -66,7 +66,9 @@ def test_enums_decode_to_enum_members_equal_to_their_strings() -> None:
     assert record.level == "error"
 
 
-@pytest.mark.parametrize("wrap", [bytes, bytearray, memoryview, lambda b: b.decode()], ids=["bytes", "bytearray", "memoryview", "str"])
+@pytest.mark.parametrize(
+    "wrap", [bytes, bytearray, memoryview, lambda b: b.decode()], ids=["bytes", "bytearray", "memoryview", "str"]
+)
 def test_decode_accepts_bytes_like_and_str(wrap) -> None:
     raw = encode(EXAMPLES[MetricSample])
     assert decode(MetricSample, wrap(raw)) == EXAMPLES[MetricSample]
