@@ -43,7 +43,6 @@ import platform
 import pstats
 import random
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -69,7 +68,8 @@ from streams.metrics import WorkerMetrics
 from streams.settings import Settings, Topics
 from streams.topics import ensure_topics
 from vigil.broker import KAFKA_VERSION, LocalKafka
-from vigil.children import die_with_parent
+from vigil.children import die_with_parent, stop_child
+from vigil.scrape import metric_total
 
 REPO = Path(__file__).resolve().parent.parent
 BASE_TS = 1_767_225_600.0  # 2026-01-01T00:00:00Z; event time is synthetic, only its spread matters
@@ -448,19 +448,6 @@ def _get(url: str) -> bytes | None:
         return None
 
 
-def _metric(text: str, name: str, **labels: str) -> float:
-    total = 0.0
-    for line in text.splitlines():
-        if line.startswith("#"):
-            continue
-        head, _, value = line.rpartition(" ")
-        if head.split("{")[0] != name:
-            continue
-        if all(f'{k}="{v}"' in head for k, v in labels.items()):
-            total += float(value)
-    return total
-
-
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -471,16 +458,6 @@ def _cpu_of(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / _TICK
-
-
-def _stop(proc: subprocess.Popen[bytes], grace: float = 20) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(grace)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _tail(path: Path, chars: int = 3000) -> str:
@@ -543,7 +520,7 @@ def vigil_worker(
                     slowest = max(slowest, now - asked)
                 if raw is not None:
                     text = raw.decode()
-                    count = _metric(text, "vigil_events_in_total", topic=source)
+                    count = metric_total(text, "vigil_events_in_total", topic=source)
                     if count <= 0:
                         prev_zero = now
                     elif first is None:
@@ -564,7 +541,7 @@ def vigil_worker(
             time.sleep(poll)
         final = (_get(metrics_url) or b"").decode()
     finally:
-        _stop(proc)
+        stop_child(proc)
     if first is None or ingest_done is None:
         raise RuntimeError(f"worker did not ingest {n} events within {timeout}s:\n{_tail(log)}")
     t1, c1 = first
@@ -577,9 +554,9 @@ def vigil_worker(
         watermark=watermark,
         target_watermark=target_watermark,
         reached=e2e_done is not None,
-        partials_out=int(_metric(final, "vigil_partials_out_total")),
-        late_events=int(_metric(final, "vigil_events_late_total")),
-        alert_transitions=int(_metric(final, "vigil_alert_transitions_total")),
+        partials_out=int(metric_total(final, "vigil_partials_out_total")),
+        late_events=int(metric_total(final, "vigil_events_late_total")),
+        alert_transitions=int(metric_total(final, "vigil_alert_transitions_total")),
     )
     return {
         "ingest": ingest,
@@ -634,7 +611,7 @@ def faust_agent(bootstrap: str, topic: str, app_id: str, n: int, work: Path, tim
                     shown = time.monotonic()
             time.sleep(0.2)
     finally:
-        _stop(proc)
+        stop_child(proc)
     if not last:
         raise RuntimeError(f"faust agent consumed nothing within {timeout}s:\n{_tail(log)}")
     result = rate(last["count"], last["n_first"], last["first"], last["last"], last["cpu_last"] - last["cpu_first"])

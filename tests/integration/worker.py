@@ -16,6 +16,7 @@ from pathlib import Path
 
 from streams.settings import Topics
 from vigil.children import die_with_parent, stop_child
+from vigil.scrape import metric_total
 
 
 @dataclass(frozen=True)
@@ -31,16 +32,7 @@ class RunningWorker:
 
     def metric(self, name: str, **labels: str) -> float:
         """Sum of the samples of one metric whose labels include `labels`."""
-        total = 0.0
-        for line in self.metrics_text().splitlines():
-            if line.startswith("#") or not line.startswith(name):
-                continue
-            head, _, value = line.rpartition(" ")
-            if head.split("{")[0] != name:
-                continue
-            if all(f'{k}="{v}"' in head for k, v in labels.items()):
-                total += float(value)
-        return total
+        return metric_total(self.metrics_text(), name, **labels)
 
 
 def _free_port() -> int:

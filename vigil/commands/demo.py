@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from vigil.children import die_with_parent, stop_child
+from vigil.scrape import metric_total
 
 __all__ = ["demo"]
 
@@ -122,7 +123,6 @@ async def _watch(worker: subprocess.Popen[bytes], stop: asyncio.Event, console: 
 async def _heartbeat(web_port: int, console: Console, started: float, every: float = 15.0) -> None:
     """A progress line now and then, read from the worker's own /metrics."""
     import aiohttp
-    from prometheus_client.parser import text_string_to_metric_families
 
     last = 0.0
     async with aiohttp.ClientSession() as session:
@@ -133,11 +133,10 @@ async def _heartbeat(web_port: int, console: Console, started: float, every: flo
                     text = await resp.text()
             except aiohttp.ClientError:
                 continue
-            totals: dict[str, float] = {}
-            for family in text_string_to_metric_families(text):
-                for sample in family.samples:
-                    if sample.name in ("vigil_events_in_total", "vigil_active_alerts", "vigil_events_invalid_total"):
-                        totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
+            totals = {
+                name: metric_total(text, name)
+                for name in ("vigil_events_in_total", "vigil_active_alerts", "vigil_events_invalid_total")
+            }
             ingested = totals.get("vigil_events_in_total", 0.0)
             console.print(
                 f"[dim]· +{time.monotonic() - started:.0f}s  ingested {ingested:,.0f} events "
