@@ -61,7 +61,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
 
-from correlator import EngineConfig, Partial, PartialFolder, RuleEngine, default_rules, sample_of
+from correlator import EngineConfig, PartialFolder, RuleEngine, default_rules, from_wire, sample_of
 from schemas import MetricSample, decode
 from streams.ingest import IngestLoop
 from streams.metrics import WorkerMetrics
@@ -353,10 +353,9 @@ async def windowing_in_process(
     """The evaluate agent's work without Faust, on the partials phase 2a committed.
 
     Same steps and batch size as streams.app's `evaluate` (take(2000)):
-    orjson.loads + Partial.from_wire, engine.add_all, engine.advance. The
-    partials are read first (not timed) and fed in event-time order
-    (window start, then max_ts), so no partial is late: this is the work a
-    correct pipeline must do per event, without Faust's per-message cost.
+    orjson.loads + from_wire, engine.add_all, engine.advance. The partials
+    are read first (not timed) and fed in topic order, as the agent sees
+    them: the work per event, without Faust's per-message cost.
     """
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
@@ -379,11 +378,6 @@ async def windowing_in_process(
     finally:
         await consumer.stop()
 
-    def order(raw: bytes) -> tuple[float, float]:
-        wire = orjson.loads(raw)
-        return wire["start"], wire["max_ts"]
-
-    values.sort(key=order)
     defaults = Settings()
     engine = RuleEngine(
         default_rules(),
@@ -397,7 +391,7 @@ async def windowing_in_process(
         profile.enable()
     for i in range(0, len(values), 2000):
         t0 = time.perf_counter()
-        batch = [Partial.from_wire(orjson.loads(raw)) for raw in values[i : i + 2000]]
+        batch = [from_wire(orjson.loads(raw)) for raw in values[i : i + 2000]]
         t1 = time.perf_counter()
         engine.add_all(batch)
         t2 = time.perf_counter()

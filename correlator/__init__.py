@@ -6,8 +6,8 @@ The same code runs in the live agents, in replay and in the unit tests.
 """
 
 from correlator.alerts import AlertState, AlertTransition, fingerprint
-from correlator.engine import EngineConfig, RuleEngine
-from correlator.partials import Partial, PartialFolder, window_start
+from correlator.engine import EngineConfig, RuleEngine, ServiceShard
+from correlator.partials import Partial, PartialFolder, Watermark, from_wire, window_start
 from correlator.rules import Aggregation, Comparison, Matcher, ThresholdRule, default_rules
 from correlator.samples import sample_of
 from correlator.series import Aggregate, SeriesKey
@@ -24,9 +24,12 @@ __all__ = [
     "PartialFolder",
     "RuleEngine",
     "SeriesKey",
+    "ServiceShard",
     "ThresholdRule",
+    "Watermark",
     "default_rules",
     "fingerprint",
+    "from_wire",
     "sample_of",
     "window_start",
 ]

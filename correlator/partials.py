@@ -15,7 +15,7 @@ from typing import Any
 
 from correlator.series import Aggregate, SeriesKey
 
-__all__ = ["Partial", "PartialFolder", "window_start"]
+__all__ = ["Partial", "PartialFolder", "Watermark", "window_start"]
 
 
 def window_start(ts: float, window_seconds: float) -> float:
@@ -30,24 +30,46 @@ class Partial:
     series: SeriesKey
     window_start: float  #: event-time start of the tumbling window
     aggregate: Aggregate
-    max_ts: float  #: newest event time folded in; drives the watermark downstream
+    watermark: float  #: ingest's low watermark when this was flushed: no older event is still to come
+
+    @property
+    def service(self) -> str:
+        return self.series.service
 
     def to_wire(self) -> dict[str, Any]:
         return {
             "series": self.series.to_wire(),
             "start": self.window_start,
-            "max_ts": self.max_ts,
+            "wm": self.watermark,
             **self.aggregate.to_wire(),
         }
 
-    @classmethod
-    def from_wire(cls, wire: dict[str, Any]) -> Partial:
-        return cls(
-            series=SeriesKey.from_wire(wire["series"]),
-            window_start=float(wire["start"]),
-            aggregate=Aggregate.from_wire(wire),
-            max_ts=float(wire["max_ts"]),
-        )
+
+@dataclass(frozen=True, slots=True)
+class Watermark:
+    """Event time moved on for a service that had nothing to report in this flush.
+
+    Without it a service that falls silent would never see its windows
+    close, and its alerts would never be evaluated again.
+    """
+
+    service: str
+    watermark: float
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"service": self.service, "wm": self.watermark}
+
+
+def from_wire(wire: dict[str, Any]) -> Partial | Watermark:
+    """Decode a record of the partials topic: a partial, or a bare watermark."""
+    if "series" not in wire:
+        return Watermark(str(wire["service"]), float(wire["wm"]))
+    return Partial(
+        series=SeriesKey.from_wire(wire["series"]),
+        window_start=float(wire["start"]),
+        aggregate=Aggregate.from_wire(wire),
+        watermark=float(wire["wm"]),
+    )
 
 
 class PartialFolder:
@@ -56,28 +78,32 @@ class PartialFolder:
     def __init__(self, *, window_seconds: float) -> None:
         self.window_seconds = window_seconds
         self._slots: dict[tuple[SeriesKey, float], Aggregate] = {}
-        self._max_ts: dict[tuple[SeriesKey, float], float] = {}
         self.events = 0
+        self.max_ts: float | None = None  #: newest event time ever folded
 
     def add(self, series: SeriesKey, ts: float, value: float | None) -> None:
-        slot = (series, window_start(ts, self.window_seconds))
+        slot = (series, math.floor(ts / self.window_seconds) * self.window_seconds)
         agg = self._slots.get(slot)
         if agg is None:
             agg = self._slots[slot] = Aggregate()
-            self._max_ts[slot] = ts
-        elif ts > self._max_ts[slot]:
-            self._max_ts[slot] = ts
         agg.add(value)
         self.events += 1
+        if self.max_ts is None or ts > self.max_ts:
+            self.max_ts = ts
 
     def __len__(self) -> int:
         return len(self._slots)
 
-    def drain(self) -> list[Partial]:
-        partials = [
-            Partial(series, start, agg, self._max_ts[(series, start)]) for (series, start), agg in self._slots.items()
-        ]
+    def drain(self, watermark: float | None = None, /) -> list[Partial]:
+        """Everything folded since the last drain, stamped with `watermark`.
+
+        The default, the newest event time folded, is right for one ordered
+        source (tests, replay); the ingest loop passes the low watermark of
+        all the partitions it reads.
+        """
+        if watermark is None:
+            watermark = self.max_ts if self.max_ts is not None else 0.0
+        partials = [Partial(series, start, agg, watermark) for (series, start), agg in self._slots.items()]
         self._slots = {}
-        self._max_ts = {}
         self.events = 0
         return partials

@@ -14,7 +14,7 @@ import faust
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from correlator import EngineConfig, Partial, RuleEngine, ThresholdRule, default_rules
+from correlator import EngineConfig, RuleEngine, ThresholdRule, default_rules, from_wire
 from schemas import encode
 from streams.alerts_out import alert_line, alert_record
 from streams.ingest import IngestLoop
@@ -59,14 +59,14 @@ def create_app(settings: Settings, rules: list[ThresholdRule] | None = None) -> 
     async def evaluate(stream: Any) -> None:
         async for batch in stream.take(2000, within=0.25):
             late_before = engine.late_events
-            engine.add_all(Partial.from_wire(orjson.loads(raw)) for raw in batch)
+            engine.add_all(from_wire(orjson.loads(raw)) for raw in batch)
             metrics.events_late.inc(engine.late_events - late_before)
             started = time.perf_counter()
             transitions = engine.advance()
             metrics.evaluation_seconds.observe(time.perf_counter() - started)
             if engine.watermark is not None:
                 metrics.watermark.set(engine.watermark)
-            metrics.series.set(sum(len(w) for w in engine.windows.values()))
+            metrics.series.set(engine.series_count())
             for transition in transitions:
                 record = alert_record(transition, emitted_at=time.time())
                 await alerts.send(key=transition.labels.get("service", "").encode(), value=encode(record))

@@ -25,7 +25,8 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.structs import OffsetAndMetadata
 from mode import Service
 
-from correlator import Partial, PartialFolder, sample_of
+from correlator import Partial, PartialFolder, Watermark, sample_of
+from correlator.watermarks import LowWatermark
 from schemas import TOPIC_RECORDS, SchemaError, decode
 from streams.deadletter import DeadLetter
 from streams.metrics import WorkerMetrics
@@ -44,6 +45,8 @@ class _FlushOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         await self._loop.flush()
+        for tp in revoked:
+            self._loop.low_watermark.forget(tp)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         return None
@@ -63,6 +66,9 @@ class IngestLoop(Service):
         self.dead: list[DeadLetter] = []
         self.positions: dict[TopicPartition, int] = {}
         self.replay_from: dict[TopicPartition, int] = {}  #: first offset folded since the last commit
+        self.low_watermark = LowWatermark(idle_seconds=settings.idle_partition_seconds)
+        self.known_services: dict[str, float] = {}  #: service → wall time it last had events
+        self._last_stamped: float | None = None
         self._flush_lock = asyncio.Lock()
         self._last_flush = time.monotonic()
         self._decoders: dict[str, Callable[[bytes], Any]] = {
@@ -109,6 +115,9 @@ class IngestLoop(Service):
             batches = await self.consumer.getmany(timeout_ms=200, max_records=20_000)
             for tp, records in batches.items():
                 self.fold(tp, records)
+                # getmany returns at once while records are buffered; let the web server
+                # and the rules agent run between batches during a catch-up.
+                await asyncio.sleep(0)
             if time.monotonic() - self._last_flush >= self.settings.flush_interval:
                 await self.flush()
 
@@ -120,6 +129,7 @@ class IngestLoop(Service):
         family = self.sources[tp.topic]
         add = self.folder.add
         invalid = 0
+        newest = float("-inf")
         for record in records:
             try:
                 event = decode_one(record.value)
@@ -138,7 +148,12 @@ class IngestLoop(Service):
                     )
                 )
                 continue
-            add(*sample_of(family, event))
+            series, ts, value = sample_of(family, event)
+            add(series, ts, value)
+            if ts > newest:
+                newest = ts
+        if newest > float("-inf"):
+            self.low_watermark.observe(tp, newest, time.monotonic())
         self.replay_from.setdefault(tp, records[0].offset)
         self.positions[tp] = records[-1].offset + 1
         self.metrics.events_in.labels(tp.topic).inc(len(records))
@@ -152,12 +167,14 @@ class IngestLoop(Service):
             if not self.positions:
                 return
             assert self.producer is not None
-            partials, dead, positions = self.folder.drain(), self.dead, self.positions
+            watermark = self.low_watermark.value(time.monotonic())
+            partials = self.folder.drain(watermark if watermark is not None else 0.0)
+            dead, positions = self.dead, self.positions
             replay_from = self.replay_from
             self.dead, self.positions, self.replay_from = [], {}, {}
             started = time.perf_counter()
             try:
-                await self._commit(partials, dead, positions)
+                await self._commit([*partials, *self._heartbeats(partials, watermark)], dead, positions)
             except Exception:
                 # The transaction aborted: rewind so the same records are folded again.
                 log.exception("ingest flush failed; re-reading %d partitions", len(replay_from))
@@ -168,8 +185,22 @@ class IngestLoop(Service):
             self.metrics.flush_seconds.observe(time.perf_counter() - started)
             self.metrics.partials_out.inc(len(partials))
 
+    def _heartbeats(self, partials: list[Partial], watermark: float | None) -> list[Watermark]:
+        """A bare watermark for each known service that had nothing in this flush."""
+        now = time.monotonic()
+        for partial in partials:
+            self.known_services[partial.service] = now
+        if watermark is None or watermark == self._last_stamped:
+            return []
+        self._last_stamped = watermark
+        with_data = {p.service for p in partials}
+        horizon = now - self.settings.service_memory_seconds
+        for service in [s for s, at in self.known_services.items() if at < horizon]:
+            del self.known_services[service]
+        return [Watermark(service, watermark) for service in self.known_services if service not in with_data]
+
     async def _commit(
-        self, partials: list[Partial], dead: list[DeadLetter], positions: dict[TopicPartition, int]
+        self, partials: list[Partial | Watermark], dead: list[DeadLetter], positions: dict[TopicPartition, int]
     ) -> None:
         assert self.producer is not None
         topics = self.settings.topics
@@ -177,7 +208,7 @@ class IngestLoop(Service):
             for partial in partials:
                 await self.producer.send(
                     topics.partials,
-                    key=partial.series.service.encode("utf-8"),
+                    key=partial.service.encode("utf-8"),
                     value=orjson.dumps(partial.to_wire()),
                 )
             for letter in dead:

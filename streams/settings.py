@@ -67,6 +67,8 @@ class Settings:
     window_seconds: float = 10.0  #: base tumbling window
     allowed_lateness: float = 5.0
     flush_interval: float = 1.0  #: how often ingest hands partials downstream (seconds)
+    idle_partition_seconds: float = 10.0  #: a source partition silent this long stops holding event time back
+    service_memory_seconds: float = 3600.0  #: how long a silent service still gets watermark heartbeats
     web_host: str = "127.0.0.1"
     web_port: int = 6066
     data_dir: Path = Path("var/worker")

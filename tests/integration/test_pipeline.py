@@ -63,6 +63,7 @@ async def test_latency_fault_fires_once_then_resolves(worker) -> None:  # type: 
     assert T0 + 300 <= resolution["event_ts"] <= T0 + 300 + 40
     assert worker.metric("vigil_events_in_total", topic=worker.topics.metrics) == 10_000
     assert worker.metric("vigil_events_invalid_total", topic=worker.topics.metrics) == 0
+    assert worker.metric("vigil_events_late_total") == 0  # a catch-up of 500 s in one go loses nothing
 
 
 MALFORMED: list[tuple[str, bytes, str]] = [

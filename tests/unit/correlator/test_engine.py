@@ -5,7 +5,7 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from correlator import EngineConfig, PartialFolder, RuleEngine, SeriesKey, default_rules, window_start
+from correlator import EngineConfig, PartialFolder, RuleEngine, SeriesKey, Watermark, default_rules, window_start
 from correlator.alerts import fingerprint
 from correlator.rules import Aggregation, Comparison, ThresholdRule
 
@@ -82,13 +82,13 @@ def test_event_inside_lateness_lands_in_its_window() -> None:
     folder.add(API, T0 + 9.0, 0.1)  # late, but within lateness
     (partial,) = folder.drain()
     assert engine.add(partial) is True
-    assert engine.windows[T0][API].count == 2
+    assert engine.shards["advisor-api"].windows[T0][API].count == 2
 
 
 def test_windows_expire_so_memory_does_not_grow_with_time() -> None:
     engine = RuleEngine([p95_rule()])
     drive(engine, 600, slow=(0, 0))
-    assert len(engine.windows) <= 30 / 10 + 2
+    assert len(engine.shards["advisor-api"].windows) <= 30 / 10 + 2
 
 
 @given(st.floats(min_value=0, max_value=1e10, allow_nan=False), st.sampled_from([1.0, 5.0, 10.0, 60.0]))
@@ -100,3 +100,27 @@ def test_window_assignment_contains_the_event(ts: float, size: float) -> None:
 
 def test_default_rules_fit_the_base_window() -> None:
     RuleEngine(default_rules(), EngineConfig(window_seconds=10))  # raises if a rule window is not a multiple
+
+
+def test_catch_up_across_partitions_loses_nothing() -> None:
+    """Two sources flushed together, each minutes ahead of the other's partials: nothing is late."""
+    engine = RuleEngine([p95_rule()])
+    other = SeriesKey.of("metrics", "billing", "http_request_duration_seconds", {"status": "200"})
+    fast, slow = PartialFolder(window_seconds=10), PartialFolder(window_seconds=10)
+    for sec in range(300):
+        fast.add(API, T0 + sec, 0.1)
+        slow.add(other, T0 + sec, 0.1)
+    low = T0 + 299  # both sources reached 299: that is the low watermark ingest stamps
+    engine.add_all(fast.drain(low))
+    engine.advance()  # advisor-api's windows close...
+    engine.add_all(slow.drain(low))  # ...but billing's arrive afterwards and are still on time
+    engine.advance()
+    assert engine.late_events == 0
+
+
+def test_silent_service_still_resolves_on_watermark_alone() -> None:
+    engine = RuleEngine([p95_rule()])
+    out = drive(engine, 200, slow=(100, 200))
+    assert [t.status for t in out] == ["firing"]
+    engine.add(Watermark("advisor-api", T0 + 400))  # no data, but event time moved on
+    assert [t.status for t in engine.advance()] == ["resolved"]
