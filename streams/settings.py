@@ -84,6 +84,7 @@ class Settings:
             "window_seconds": float(env.get("VIGIL_WINDOW_SECONDS", d.window_seconds)),
             "allowed_lateness": float(env.get("VIGIL_ALLOWED_LATENESS", d.allowed_lateness)),
             "flush_interval": float(env.get("VIGIL_FLUSH_INTERVAL", d.flush_interval)),
+            "idle_partition_seconds": float(env.get("VIGIL_IDLE_PARTITION_SECONDS", d.idle_partition_seconds)),
             "web_host": env.get("VIGIL_WEB_HOST", d.web_host),
             "web_port": int(env.get("VIGIL_WEB_PORT", d.web_port)),
             "data_dir": Path(env.get("VIGIL_DATA_DIR", str(d.data_dir))),
