@@ -164,10 +164,10 @@ class IngestLoop(Service):
         """Write partials + dead letters and commit the source offsets, atomically."""
         async with self._flush_lock:
             self._last_flush = time.monotonic()
-            if not self.positions:
-                return
-            assert self.producer is not None
             watermark = self.low_watermark.value(time.monotonic())
+            if not self.positions and watermark == self._last_stamped:
+                return  # nothing read and event time has not moved
+            assert self.producer is not None
             partials = self.folder.drain(watermark if watermark is not None else 0.0)
             dead, positions = self.dead, self.positions
             replay_from = self.replay_from
@@ -215,8 +215,9 @@ class IngestLoop(Service):
                 await self.producer.send(
                     topics.deadletter, key=letter.key, value=letter.value, headers=letter.headers()
                 )
-            offsets = {tp: OffsetAndMetadata(offset, "") for tp, offset in positions.items()}
-            await self.producer.send_offsets_to_transaction(offsets, self.group_id)
+            if positions:
+                offsets = {tp: OffsetAndMetadata(offset, "") for tp, offset in positions.items()}
+                await self.producer.send_offsets_to_transaction(offsets, self.group_id)
 
 
 def _decoder(record_type: type) -> Callable[[bytes | None], Any]:
