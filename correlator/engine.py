@@ -9,12 +9,12 @@ partitioned by service, so a shard sees its partials in the order ingest
 wrote them no matter how partitions interleave, and replay gets the same
 answer as the live worker.
 
-Event time: every partial (or bare watermark) carries ingest's low
-watermark: no event older than that is still to come from the partitions
-it read. A shard's watermark is the newest of those minus the allowed
-lateness. A tumbling window [s, s+W) is closed once the shard's watermark
-reaches s+W; each closed window triggers one evaluation of every rule over
-the rule's range ending there (a rule window of k·W merges k windows,
+Event time: after each flush's partials of a service, ingest sends a
+Watermark: no event of that service older than it is still to come. A
+shard's watermark is the newest of those minus the allowed lateness. A
+tumbling window [s, s+W) is closed once the shard's watermark reaches s+W;
+each closed window triggers one evaluation of every rule over the rule's
+range ending there (a rule window of k·W merges k windows,
 hopping by W). Partials for a window that is already closed are late:
 dropped and counted, never silently lost.
 """
@@ -81,7 +81,6 @@ class ServiceShard:
             window[partial.series] = partial.aggregate.copy()
         else:
             existing.merge(partial.aggregate)
-        self.observe(partial.watermark)
         return True
 
     def advance(self) -> list[AlertTransition]:

@@ -30,7 +30,6 @@ class Partial:
     series: SeriesKey
     window_start: float  #: event-time start of the tumbling window
     aggregate: Aggregate
-    watermark: float  #: ingest's low watermark when this was flushed: no older event is still to come
 
     @property
     def service(self) -> str:
@@ -40,17 +39,18 @@ class Partial:
         return {
             "series": self.series.to_wire(),
             "start": self.window_start,
-            "wm": self.watermark,
             **self.aggregate.to_wire(),
         }
 
 
 @dataclass(frozen=True, slots=True)
 class Watermark:
-    """Event time moved on for a service that had nothing to report in this flush.
+    """No event of `service` older than `watermark` is still to come.
 
-    Without it a service that falls silent would never see its windows
-    close, and its alerts would never be evaluated again.
+    Ingest writes one per service after that service's partials of a flush
+    (same transaction, same partition, so always after them), and also for
+    services that had nothing in the flush: a service that falls silent
+    still sees its windows close and its alerts evaluated.
     """
 
     service: str
@@ -68,7 +68,6 @@ def from_wire(wire: dict[str, Any]) -> Partial | Watermark:
         series=SeriesKey.from_wire(wire["series"]),
         window_start=float(wire["start"]),
         aggregate=Aggregate.from_wire(wire),
-        watermark=float(wire["wm"]),
     )
 
 
@@ -94,16 +93,17 @@ class PartialFolder:
     def __len__(self) -> int:
         return len(self._slots)
 
-    def drain(self, watermark: float | None = None, /) -> list[Partial]:
-        """Everything folded since the last drain, stamped with `watermark`.
+    def drain(self, watermark: float | None = None, /) -> list[Partial | Watermark]:
+        """Everything folded since the last drain, then a watermark for each service in it.
 
-        The default, the newest event time folded, is right for one ordered
-        source (tests, replay); the ingest loop passes the low watermark of
-        all the partitions it reads.
+        The default watermark, the newest event time folded, is right for
+        one ordered source (tests, replay); the ingest loop passes the low
+        watermark of all the partitions it reads.
         """
         if watermark is None:
             watermark = self.max_ts if self.max_ts is not None else 0.0
-        partials = [Partial(series, start, agg, watermark) for (series, start), agg in self._slots.items()]
+        out: list[Partial | Watermark] = [Partial(series, start, agg) for (series, start), agg in self._slots.items()]
+        out.extend(Watermark(service, watermark) for service in sorted({p.service for p in out}))
         self._slots = {}
         self.events = 0
-        return partials
+        return out

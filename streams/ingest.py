@@ -183,17 +183,17 @@ class IngestLoop(Service):
                     self.consumer.seek(tp, offset)
                 return
             self.metrics.flush_seconds.observe(time.perf_counter() - started)
-            self.metrics.partials_out.inc(len(partials))
+            self.metrics.partials_out.inc(sum(1 for p in partials if isinstance(p, Partial)))
 
-    def _heartbeats(self, partials: list[Partial], watermark: float | None) -> list[Watermark]:
-        """A bare watermark for each known service that had nothing in this flush."""
+    def _heartbeats(self, partials: list[Partial | Watermark], watermark: float | None) -> list[Watermark]:
+        """A watermark for each known service that had nothing in this flush."""
         now = time.monotonic()
-        for partial in partials:
-            self.known_services[partial.service] = now
+        with_data = {p.service for p in partials}
+        for service in with_data:
+            self.known_services[service] = now
         if watermark is None or watermark == self._last_stamped:
             return []
         self._last_stamped = watermark
-        with_data = {p.service for p in partials}
         horizon = now - self.settings.service_memory_seconds
         for service in [s for s, at in self.known_services.items() if at < horizon]:
             del self.known_services[service]

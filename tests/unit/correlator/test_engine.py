@@ -67,7 +67,7 @@ def test_late_partial_is_dropped_and_counted() -> None:
     folder = PartialFolder(window_seconds=10)
     folder.add(API, T0 + 20.0, 9.0)  # window [20,30) closed long ago
     folder.add(API, T0 + 20.5, 9.0)
-    (late,) = folder.drain()
+    late = folder.drain()[0]
     assert engine.add(late) is False
     assert engine.late_events == 2
 
@@ -80,7 +80,7 @@ def test_event_inside_lateness_lands_in_its_window() -> None:
     engine.add_all(folder.drain())
     engine.advance()
     folder.add(API, T0 + 9.0, 0.1)  # late, but within lateness
-    (partial,) = folder.drain()
+    partial = folder.drain()[0]
     assert engine.add(partial) is True
     assert engine.shards["advisor-api"].windows[T0][API].count == 2
 
@@ -124,3 +124,18 @@ def test_silent_service_still_resolves_on_watermark_alone() -> None:
     assert [t.status for t in out] == ["firing"]
     engine.add(Watermark("advisor-api", T0 + 400))  # no data, but event time moved on
     assert [t.status for t in engine.advance()] == ["resolved"]
+
+
+def test_a_flush_split_across_agent_batches_loses_nothing() -> None:
+    """The agent takes partials in batches and advances between them; the watermark comes last."""
+    engine = RuleEngine([p95_rule()])
+    folder = PartialFolder(window_seconds=10)
+    for sec in range(300):
+        folder.add(API, T0 + sec, 0.1)
+    flushed = folder.drain()
+    newest_first = sorted(flushed[:-1], key=lambda p: -p.window_start) + flushed[-1:]  # type: ignore[union-attr]
+    for item in newest_first:
+        engine.add(item)
+        engine.advance()
+    assert engine.late_events == 0
+    assert engine.shards["advisor-api"].evaluated_until == T0 + 290
