@@ -61,7 +61,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
 
-from correlator import EngineConfig, PartialFolder, RuleEngine, default_rules, from_wire, sample_of
+from correlator import EngineConfig, Partial, PartialFolder, RuleEngine, default_rules, from_wire, sample_of
 from schemas import MetricSample, decode
 from streams.ingest import IngestLoop
 from streams.metrics import WorkerMetrics
@@ -203,6 +203,8 @@ async def produce(bootstrap: str, topic: str, data: Dataset) -> dict[str, Any]:
         "seconds": round(seconds, 3),
         "events_per_s": round(len(data.records) / seconds),
         "partition_counts": {str(p): len(by_partition.get(p, [])) for p in partitions},
+        # Event time every partition has reached at the end: the low watermark the worker converges to.
+        "low_watermark_at_end": min(max(orjson.loads(v)["ts"] for _, v in recs) for recs in by_partition.values()),
     }
 
 
@@ -398,7 +400,7 @@ async def windowing_in_process(
         transitions += len(engine.advance())
         t3 = time.perf_counter()
         parse_s, add_s, advance_s = parse_s + t1 - t0, add_s + t2 - t1, advance_s + t3 - t2
-        clock.tick(sum(p.aggregate.count for p in batch))
+        clock.tick(sum(p.aggregate.count for p in batch if isinstance(p, Partial)))
     if profile is not None:
         profile.disable()
     cpu_s = time.process_time() - cpu0
@@ -735,7 +737,7 @@ def main() -> int:
         say(f"  {windowing['partials_per_s']} partials/s = {windowing['events_per_s']} events/s")
 
         say("phase 2b: real worker (vigil run): ingest + evaluate agent")
-        target = data.last_ts - Settings().allowed_lateness
+        target = produced["low_watermark_at_end"] - Settings().allowed_lateness
         worker = vigil_worker(bootstrap, prefix, f"bench-{tag}-worker", n, target, work, args.timeout)
         say(
             f"  ingest {worker['ingest']['events_per_s']} events/s, "

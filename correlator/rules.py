@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from correlator.series import Aggregate, SeriesKey
 
-__all__ = ["Aggregation", "Comparison", "Matcher", "ThresholdRule", "aggregate_value"]
+__all__ = ["AbsenceRule", "Aggregation", "Comparison", "Matcher", "ThresholdRule", "aggregate_value"]
 
 
 class Comparison(StrEnum):
@@ -49,7 +49,8 @@ class Aggregation(StrEnum):
     P90 = "p90"
     P95 = "p95"
     P99 = "p99"
-    ERROR_RATIO = "error_ratio"  #: events matching the rule's `errors` matchers / all events
+    RATIO = "ratio"  #: events matching the rule's `numerator` matchers / all selected events
+    ERROR_RATIO = "error_ratio"  #: the same, read as errors / all (`errors:` in YAML)
 
 
 _QUANTILES = {Aggregation.P50: 0.5, Aggregation.P90: 0.9, Aggregation.P95: 0.95, Aggregation.P99: 0.99}
@@ -98,10 +99,49 @@ class ThresholdRule:
     threshold: float
     window_seconds: float  #: range each evaluation aggregates over
     for_seconds: float = 0.0  #: how long the breach must hold before firing
+    keep_firing_for_seconds: float = 0.0  #: how long it keeps firing after the breach ends
+    every_seconds: float | None = None  #: evaluation step; None = every base window (hopping); = window: tumbling
     matchers: tuple[Matcher, ...] = ()
-    errors: tuple[Matcher, ...] = ()  #: for error_ratio: which events count as errors
+    numerator: tuple[Matcher, ...] = ()  #: for ratio / error_ratio: which events the ratio counts
     group_by: tuple[str, ...] = ("service",)
     severity: str = "high"
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+
+    def due(self, end: float, base_window: float) -> bool:
+        """Whether a range ending at event time `end` is one this rule evaluates."""
+        step = self.every_seconds or base_window
+        return abs(end / step - round(end / step)) < 1e-9
+
+    def selects(self, series: SeriesKey) -> bool:
+        return (
+            series.source == self.source
+            and series.name == self.metric
+            and all(m.matches(series) for m in self.matchers)
+        )
+
+    def group_of(self, series: SeriesKey) -> tuple[tuple[str, str], ...]:
+        return tuple((label, series.label(label) or "") for label in self.group_by)
+
+    def in_numerator(self, series: SeriesKey) -> bool:
+        return all(m.matches(series) for m in self.numerator)
+
+
+@dataclass(frozen=True, slots=True)
+class AbsenceRule:
+    """"No data from X for T", judged by wall clock so a dead service still alerts.
+
+    Event time stops when a service stops sending, so absence cannot be an
+    event-time rule: the engine's tick passes wall time in.
+    """
+
+    name: str
+    source: str
+    metric: str
+    for_seconds: float  #: silence longer than this fires
+    matchers: tuple[Matcher, ...] = ()
+    group_by: tuple[str, ...] = ("service",)
+    severity: str = "critical"
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
 
@@ -115,38 +155,40 @@ class ThresholdRule:
     def group_of(self, series: SeriesKey) -> tuple[tuple[str, str], ...]:
         return tuple((label, series.label(label) or "") for label in self.group_by)
 
-    def is_error(self, series: SeriesKey) -> bool:
-        return all(m.matches(series) for m in self.errors)
-
 
 def aggregate_value(
     rule: ThresholdRule, parts: Sequence[tuple[SeriesKey, Aggregate]], window_seconds: float
 ) -> float | None:
-    """The rule's aggregation over one group's series in one range; None when there is no data."""
-    total = Aggregate()
-    for _, agg in parts:
-        total.merge(agg)
-    if total.count == 0:
+    """The rule's aggregation over one group's series in one range; None when there is no data.
+
+    Sketches are merged only for quantiles: counts, sums and extremes add
+    up directly, which keeps ratio and rate rules cheap.
+    """
+    count = sum(agg.count for _, agg in parts)
+    if count == 0:
         return None
     kind = rule.aggregation
-    if kind is Aggregation.ERROR_RATIO:
-        errors = sum(agg.count for series, agg in parts if rule.is_error(series))
-        return errors / total.count
+    if kind is Aggregation.RATIO or kind is Aggregation.ERROR_RATIO:
+        return sum(agg.count for series, agg in parts if rule.in_numerator(series)) / count
     if kind is Aggregation.COUNT:
-        return float(total.count)
+        return float(count)
     if kind is Aggregation.RATE:
-        return total.count / window_seconds
-    if kind in _QUANTILES:
-        return total.quantile(_QUANTILES[kind])
-    if total.valued == 0:
+        return count / window_seconds
+    valued = [agg for _, agg in parts if agg.sketch is not None]
+    if not valued:
         return None
+    if kind in _QUANTILES:
+        total = Aggregate()
+        for agg in valued:
+            total.merge(agg)
+        return total.quantile(_QUANTILES[kind])
     if kind is Aggregation.SUM:
-        return total.total
+        return sum(agg.total for agg in valued)
     if kind is Aggregation.AVG:
-        return total.total / total.valued
+        return sum(agg.total for agg in valued) / sum(agg.valued for agg in valued)
     if kind is Aggregation.MIN:
-        return total.minimum
-    return total.maximum
+        return min(agg.minimum for agg in valued)
+    return max(agg.maximum for agg in valued)
 
 
 def default_rules() -> list[ThresholdRule]:
@@ -170,7 +212,7 @@ def default_rules() -> list[ThresholdRule]:
             source="metrics",
             metric="http_request_duration_seconds",
             aggregation=Aggregation.ERROR_RATIO,
-            errors=(m('status=~"5.."'),),
+            numerator=(m('status=~"5.."'),),
             comparison=Comparison.GT,
             threshold=0.01,
             window_seconds=60,
@@ -196,7 +238,7 @@ def default_rules() -> list[ThresholdRule]:
             metric="delivery_receipts",
             aggregation=Aggregation.ERROR_RATIO,
             matchers=(m('channel="whatsapp"'), m('status=~"delivered|read|failed|undelivered"')),
-            errors=(m('status=~"failed|undelivered"'),),
+            numerator=(m('status=~"failed|undelivered"'),),
             comparison=Comparison.GT,
             threshold=0.01,
             window_seconds=60,

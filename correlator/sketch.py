@@ -13,7 +13,7 @@ from ddsketch import DDSketch
 from ddsketch.pb import ddsketch_pb2
 from ddsketch.pb.proto import DDSketchProto
 
-__all__ = ["RELATIVE_ACCURACY", "new_sketch", "sketch_from_bytes", "sketch_to_bytes"]
+__all__ = ["RELATIVE_ACCURACY", "count_at_most", "new_sketch", "sketch_from_bytes", "sketch_to_bytes"]
 
 #: Every quantile a sketch returns is within 1 % of the true value.
 RELATIVE_ACCURACY = 0.01
@@ -33,3 +33,23 @@ def sketch_from_bytes(data: bytes) -> DDSketch:
     proto.ParseFromString(data)
     sketch: DDSketch = DDSketchProto.from_proto(proto)
     return sketch
+
+
+def count_at_most(sketch: DDSketch, limit: float, *, inclusive: bool = True) -> float:
+    """How many values the sketch holds that are ≤ `limit` (< with inclusive=False), for limit ≥ 0.
+
+    Exact up to the sketch's bucket boundaries: a value within 1 % of the
+    limit may be counted on either side. Reads the store's bins directly;
+    the ddsketch package has no rank query.
+    """
+    if limit < 0:
+        raise ValueError("count_at_most: only non-negative limits (latencies, probes) are supported")
+    count = sketch._negative_store.count
+    if limit > 0 or inclusive:
+        count += sketch._zero_count
+    store = sketch._store
+    if limit == 0 or store.count == 0:
+        return float(count)
+    last_key = sketch._mapping.key(limit) - (0 if inclusive else 1)
+    end = min(len(store.bins), last_key - store.offset + 1)
+    return float(count + (sum(store.bins[:end]) if end > 0 else 0))

@@ -51,7 +51,7 @@ def rule(aggregation: Aggregation, **kw: object) -> ThresholdRule:
 
 
 def test_error_ratio_counts_matching_series_over_all() -> None:
-    r = rule(Aggregation.ERROR_RATIO, errors=(Matcher.parse('status=~"5.."'),))
+    r = rule(Aggregation.ERROR_RATIO, numerator=(Matcher.parse('status=~"5.."'),))
     parts = [(series("200"), agg(*[0.1] * 97)), (series("503"), agg(0.1, 0.1)), (series("500"), agg(0.2))]
     assert aggregate_value(r, parts, 10) == pytest.approx(3 / 100)
 

@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from correlator.series import Aggregate
-from correlator.sketch import RELATIVE_ACCURACY, new_sketch, sketch_from_bytes, sketch_to_bytes
+from correlator.sketch import RELATIVE_ACCURACY, count_at_most, new_sketch, sketch_from_bytes, sketch_to_bytes
 
 positive = st.floats(min_value=1e-6, max_value=1e6, allow_nan=False, allow_infinity=False)
 
@@ -59,3 +59,22 @@ def test_count_only_aggregate_has_no_quantile() -> None:
     agg.add(None)
     assert agg.count == 2 and agg.quantile(0.95) is None
     assert Aggregate.from_wire(agg.to_wire()).count == 2
+
+
+@settings(max_examples=200)
+@given(st.lists(positive, min_size=1, max_size=500), positive)
+def test_count_at_most_is_exact_away_from_the_limit(values: list[float], limit: float) -> None:
+    sketch = new_sketch()
+    for v in values:
+        sketch.add(v)
+    clearly_below = sum(1 for v in values if v <= limit * (1 - 2 * RELATIVE_ACCURACY))
+    at_most_fuzzy = sum(1 for v in values if v <= limit * (1 + 2 * RELATIVE_ACCURACY))
+    assert clearly_below <= count_at_most(sketch, limit) <= at_most_fuzzy
+
+
+def test_count_below_one_counts_down_probes() -> None:
+    sketch = new_sketch()
+    for v in [0.0] * 3 + [1.0] * 97:
+        sketch.add(v)
+    assert count_at_most(sketch, 1.0, inclusive=False) == 3
+    assert count_at_most(sketch, 1.0) == 100
