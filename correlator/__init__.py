@@ -6,27 +6,37 @@ The same code runs in the live agents, in replay and in the unit tests.
 """
 
 from correlator.alerts import AlertState, AlertTransition, fingerprint
-from correlator.engine import EngineConfig, RuleEngine, ServiceShard
+from correlator.engine import RuleEngine, ServiceShard, SloStatus, check_pack
+from correlator.pack import EvaluationSettings, LogPattern, RulePack
 from correlator.partials import Partial, PartialFolder, Watermark, from_wire, window_start
-from correlator.rules import Aggregation, Comparison, Matcher, ThresholdRule, default_rules
+from correlator.rules import AbsenceRule, Aggregation, Comparison, Matcher, ThresholdRule, default_rules
+from correlator.slo import BurnAlert, SliSpec, Slo
 from correlator.samples import sample_of
 from correlator.series import Aggregate, SeriesKey
 
 __all__ = [
+    "AbsenceRule",
     "Aggregate",
     "Aggregation",
     "AlertState",
     "AlertTransition",
     "Comparison",
-    "EngineConfig",
+    "BurnAlert",
+    "EvaluationSettings",
+    "LogPattern",
     "Matcher",
     "Partial",
     "PartialFolder",
     "RuleEngine",
+    "RulePack",
     "SeriesKey",
     "ServiceShard",
+    "SliSpec",
+    "Slo",
+    "SloStatus",
     "ThresholdRule",
     "Watermark",
+    "check_pack",
     "default_rules",
     "fingerprint",
     "from_wire",

@@ -1,9 +1,10 @@
 """Alert state per (rule, group): inactive → pending → firing → resolved.
 
-Only transitions leave this module; the caller turns them into records on
-the `alerts` topic. The fingerprint is a hash of the rule name and the
-group's labels, so the same breach always has the same identity, across
-restarts, workers and replays.
+Only transitions (and periodic refreshes of firing alerts) leave this
+module; the caller turns them into records on the `alerts` topic. The
+fingerprint is a hash of the rule name and the group's labels, so the
+same breach always has the same identity, across restarts, workers and
+replays.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class AlertPhase(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class AlertTransition:
-    """An alert became firing or resolved at event time `at`."""
+    """An alert became firing or resolved at time `at` (or, with refresh, is still firing)."""
 
     fingerprint: str
     rule: str
@@ -43,6 +44,7 @@ class AlertTransition:
     starts_at: float
     ends_at: float | None
     at: float
+    refresh: bool = False  #: a re-send of a firing alert, not a change
 
 
 @dataclass(slots=True)
@@ -52,12 +54,15 @@ class AlertState:
     phase: AlertPhase = AlertPhase.INACTIVE
     pending_since: float | None = None
     firing_since: float | None = None
+    clear_since: float | None = None  #: firing, but the condition has been false since then
+    last_sent: float | None = None  #: when the last record for this alert went out
     last_value: float | None = None
     labels: dict[str, str] = field(default_factory=dict)
 
-    def step(self, *, breached: bool, at: float, for_seconds: float) -> str | None:
+    def step(self, *, breached: bool, at: float, for_seconds: float, keep_firing_for: float = 0.0) -> str | None:
         """Advance with one evaluation result; returns "firing"/"resolved" on a transition."""
         if breached:
+            self.clear_since = None
             if self.phase is AlertPhase.INACTIVE:
                 self.phase = AlertPhase.PENDING
                 self.pending_since = at
@@ -68,7 +73,13 @@ class AlertState:
                     self.firing_since = at
                     return "firing"
             return None
+        if self.phase is AlertPhase.FIRING:
+            if self.clear_since is None:
+                self.clear_since = at
+            if at - self.clear_since < keep_firing_for:
+                return None
         was_firing = self.phase is AlertPhase.FIRING
         self.phase = AlertPhase.INACTIVE
         self.pending_since = None
+        self.clear_since = None
         return "resolved" if was_firing else None

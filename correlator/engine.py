@@ -4,75 +4,95 @@ State and time come in, alert transitions go out; nothing here reads a
 clock or touches I/O, so live agents, replay and tests run the same code.
 
 The engine is sharded by service. Each shard has its own windows, alert
-states and watermark, and rules group within a service. Partials are
-partitioned by service, so a shard sees its partials in the order ingest
-wrote them no matter how partitions interleave, and replay gets the same
-answer as the live worker.
+states, SLO counters and watermark, and rules group within a service.
+Partials are partitioned by service, so a shard sees its partials in the
+order ingest wrote them no matter how partitions interleave, and replay
+gets the same answer as the live worker.
 
 Event time: after each flush's partials of a service, ingest sends a
 Watermark: no event of that service older than it is still to come. A
 shard's watermark is the newest of those minus the allowed lateness. A
 tumbling window [s, s+W) is closed once the shard's watermark reaches s+W;
-each closed window triggers one evaluation of every rule over the rule's
-range ending there (a rule window of k·W merges k windows,
-hopping by W). Partials for a window that is already closed are late:
-dropped and counted, never silently lost.
+each closed window triggers one evaluation of every rule that is due then,
+over the rule's range ending there (a rule window of k·W merges k windows;
+`every` sets the hop). Partials for a window that is already closed are
+late: dropped and counted, never silently lost.
+
+Wall time: absence rules ("no data from X for T") cannot wait for event
+time, which stops when a service dies; `tick(now)` judges them.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from correlator.alerts import AlertPhase, AlertState, AlertTransition, fingerprint
+from correlator.pack import RulePack
 from correlator.partials import Partial, Watermark
-from correlator.rules import ThresholdRule, aggregate_value
+from correlator.rules import AbsenceRule, ThresholdRule, aggregate_value
 from correlator.series import Aggregate, SeriesKey
+from correlator.slo import BurnAlert, Slo, SloCounter
 
-__all__ = ["EngineConfig", "RuleEngine", "ServiceShard"]
+__all__ = ["RuleEngine", "ServiceShard", "SloStatus", "check_pack"]
 
 GroupKey = tuple[tuple[str, str], ...]
+Parts = list[tuple[SeriesKey, Aggregate]]
 
 
 @dataclass(frozen=True, slots=True)
-class EngineConfig:
-    window_seconds: float = 10.0  #: base tumbling window size; rule windows are multiples of it
-    allowed_lateness: float = 5.0  #: how far behind the watermark a window stays open
+class SloStatus:
+    """An SLO group's standing after the latest evaluation, for gauges and dashboards."""
 
-    def check(self, rules: Sequence[ThresholdRule]) -> None:
-        for rule in rules:
-            ratio = rule.window_seconds / self.window_seconds
+    budget_remaining: float | None  #: 1 = untouched, 0 = spent, < 0 = overspent
+    burn_rates: Mapping[str, float]  #: window name ("1h", "5m"...) → burn rate
+
+
+def check_pack(pack: RulePack) -> None:
+    """Raise ValueError when the pack cannot run on this engine (the config loader reports earlier)."""
+    base = pack.settings.window_seconds
+    for rule in pack.rules:
+        for what, seconds in (("window", rule.window_seconds), ("every", rule.every_seconds or base)):
+            ratio = seconds / base
             if ratio < 1 or abs(ratio - round(ratio)) > 1e-9:
                 raise ValueError(
-                    f"rule {rule.name}: window {rule.window_seconds}s is not a multiple "
-                    f"of the base window {self.window_seconds}s"
+                    f"rule {rule.name}: {what} {seconds:g}s is not a multiple of the base window {base:g}s"
                 )
-            if "service" not in rule.group_by:
-                raise ValueError(f"rule {rule.name}: group_by must include 'service' (state is sharded by service)")
+    for item in (*pack.rules, *pack.absence, *pack.slos):
+        if "service" not in item.group_by:
+            raise ValueError(f"{item.name}: group_by must include 'service' (state is sharded by service)")
 
 
 class ServiceShard:
-    """Windows and alert states of one service."""
+    """Windows, alert states and SLO counters of one service."""
 
     def __init__(self, engine: RuleEngine) -> None:
         self.engine = engine
         self.windows: dict[float, dict[SeriesKey, Aggregate]] = defaultdict(dict)
         self.alerts: dict[tuple[str, GroupKey], AlertState] = {}
-        self.input_watermark: float | None = None  #: newest low watermark received
+        self.rule_values: dict[tuple[str, GroupKey], float] = {}  #: last value of each threshold rule group
+        self.slo_counters: dict[tuple[str, GroupKey], SloCounter] = {}
+        self.slo_status: dict[tuple[str, GroupKey], SloStatus] = {}
+        self.last_seen: dict[tuple[str, GroupKey], float | None] = {}  #: absence rule group → wall time
+        self.firing: dict[tuple[str, GroupKey], AlertTransition] = {}  #: as last sent
+        self.input_watermark: float | None = None  #: newest watermark received
         self.evaluated_until: float | None = None  #: end of the newest window already evaluated
 
     @property
     def watermark(self) -> float | None:
         if self.input_watermark is None:
             return None
-        return self.input_watermark - self.engine.config.allowed_lateness
+        return self.input_watermark - self.engine.settings.allowed_lateness
 
     def observe(self, watermark: float) -> None:
         if self.input_watermark is None or watermark > self.input_watermark:
             self.input_watermark = watermark
 
     def add(self, partial: Partial) -> bool:
+        for rule in self.engine.absence:
+            if rule.selects(partial.series):
+                self.last_seen[(rule.name, rule.group_of(partial.series))] = self.engine.now
         if self.evaluated_until is not None and partial.window_start < self.evaluated_until:
             return False
         window = self.windows[partial.window_start]
@@ -83,78 +103,194 @@ class ServiceShard:
             existing.merge(partial.aggregate)
         return True
 
+    # -- event time -----------------------------------------------------------
+
     def advance(self) -> list[AlertTransition]:
         watermark = self.watermark
         if watermark is None or not self.windows:
             return []
-        size = self.engine.config.window_seconds
+        size = self.engine.settings.window_seconds
         if self.evaluated_until is None:
             self.evaluated_until = min(self.windows)
-        transitions: list[AlertTransition] = []
+        out: list[AlertTransition] = []
         while self.evaluated_until + size <= watermark:
             self.evaluated_until += size
-            transitions.extend(self._evaluate(self.evaluated_until))
+            end = self.evaluated_until
+            for rule in self.engine.rules:
+                if rule.due(end, size):
+                    self._evaluate_rule(rule, end, out)
+            for slo in self.engine.slos:
+                self._evaluate_slo(slo, end, out)
         self._expire()
-        return transitions
-
-    def _evaluate(self, end: float) -> list[AlertTransition]:
-        out: list[AlertTransition] = []
-        for rule in self.engine.rules:
-            seen = set()
-            for group, parts in self._groups(rule, end).items():
-                key = (rule.name, group)
-                seen.add(key)
-                self._step(rule, key, aggregate_value(rule, parts, rule.window_seconds), end, out)
-            # Groups that went quiet have no data: that is not a breach.
-            for key, state in list(self.alerts.items()):
-                if key[0] == rule.name and key not in seen and state.phase is not AlertPhase.INACTIVE:
-                    self._step(rule, key, None, end, out)
         return out
 
-    def _groups(self, rule: ThresholdRule, end: float) -> dict[GroupKey, list[tuple[SeriesKey, Aggregate]]]:
-        groups: dict[GroupKey, list[tuple[SeriesKey, Aggregate]]] = defaultdict(list)
-        start = end - rule.window_seconds
+    def _evaluate_rule(self, rule: ThresholdRule, end: float, out: list[AlertTransition]) -> None:
+        seen = set()
+        for group, parts in self._groups(rule, end - rule.window_seconds, end).items():
+            key = (rule.name, group)
+            seen.add(key)
+            value = aggregate_value(rule, parts, rule.window_seconds)
+            if value is not None:
+                self.rule_values[key] = value
+            breached = value is not None and rule.comparison.holds(value, rule.threshold)
+            self._step(
+                rule, key, breached, value, end, out, rule.threshold, rule.for_seconds, rule.keep_firing_for_seconds
+            )
+        # Groups that went quiet have no data: that is not a breach.
+        for key, state in list(self.alerts.items()):
+            if key[0] == rule.name and key not in seen and state.phase is not AlertPhase.INACTIVE:
+                self._step(
+                    rule, key, False, None, end, out, rule.threshold, rule.for_seconds, rule.keep_firing_for_seconds
+                )
+
+    def _groups(self, selector: ThresholdRule | Slo, start: float, end: float) -> dict[GroupKey, Parts]:
+        groups: dict[GroupKey, Parts] = defaultdict(list)
+        selects = selector.selects if isinstance(selector, ThresholdRule) else selector.sli.selects
         for window_start, window in self.windows.items():
             if start <= window_start < end:
                 for series, agg in window.items():
-                    if rule.selects(series):
-                        groups[rule.group_of(series)].append((series, agg))
+                    if selects(series):
+                        groups[tuple((label, series.label(label) or "") for label in selector.group_by)].append(
+                            (series, agg)
+                        )
         return groups
+
+    def _evaluate_slo(self, slo: Slo, end: float, out: list[AlertTransition]) -> None:
+        base = self.engine.settings.window_seconds
+        burns = self.engine.burn_alerts[slo.name]
+        for group, parts in self._groups(slo, end - base, end).items():
+            good, total = slo.sli.good_total(parts)
+            counter = self.slo_counters.get((slo.name, group))
+            if counter is None:
+                retention = max(slo.period_seconds, *(b.long_seconds for b in burns))
+                counter = SloCounter(bucket_seconds=slo.bucket_seconds(base), retention_seconds=retention)
+                self.slo_counters[(slo.name, group)] = counter
+            counter.add(end - base, good, total)
+        for (name, group), counter in self.slo_counters.items():
+            if name == slo.name:
+                self._judge_burn(slo, burns, group, counter, end, out)
+
+    def _judge_burn(
+        self,
+        slo: Slo,
+        burns: Sequence[BurnAlert],
+        group: GroupKey,
+        counter: SloCounter,
+        end: float,
+        out: list[AlertTransition],
+    ) -> None:
+        rates: dict[str, float] = {}
+
+        def burn(seconds: float) -> float:
+            ratio = counter.bad_ratio(end, seconds)
+            rate = 0.0 if ratio is None else ratio / slo.error_budget
+            rates[_duration(seconds)] = rate
+            return rate
+
+        for alert in burns:
+            long_rate, short_rate = burn(alert.long_seconds), burn(alert.short_seconds)
+            breached = long_rate > alert.factor and short_rate > alert.factor
+            self._step(alert, (alert.name, group), breached, long_rate, end, out, alert.factor, 0.0, 0.0, slo=slo)
+        period_bad = counter.bad_ratio(end, slo.period_seconds)
+        budget = None if period_bad is None else 1.0 - period_bad / slo.error_budget
+        self.slo_status[(slo.name, group)] = SloStatus(budget_remaining=budget, burn_rates=rates)
+        counter.expire(end)
+
+    # -- wall time ------------------------------------------------------------
+
+    def tick(self, now: float) -> list[AlertTransition]:
+        out: list[AlertTransition] = []
+        for rule in self.engine.absence:
+            for key, seen in list(self.last_seen.items()):
+                if key[0] != rule.name:
+                    continue
+                if seen is None:  # seen before the first tick: count from now
+                    self.last_seen[key] = seen = now
+                silent = now - seen >= rule.for_seconds
+                self._step(rule, key, silent, now - seen, now, out, rule.for_seconds, 0.0, 0.0)
+        return out
+
+    # -- shared ---------------------------------------------------------------
 
     def _step(
         self,
-        rule: ThresholdRule,
+        rule: ThresholdRule | AbsenceRule | BurnAlert,
         key: tuple[str, GroupKey],
+        breached: bool,
         value: float | None,
-        end: float,
+        at: float,
         out: list[AlertTransition],
+        threshold: float,
+        for_seconds: float,
+        keep_firing_for: float,
+        slo: Slo | None = None,
     ) -> None:
         state = self.alerts.get(key)
         if state is None:
             state = self.alerts[key] = AlertState(labels=dict(key[1]))
-        breached = value is not None and rule.comparison.holds(value, rule.threshold)
         if value is not None:
             state.last_value = value
         firing_since = state.firing_since
-        change = state.step(breached=breached, at=end, for_seconds=rule.for_seconds)
-        if change is None:
+        change = state.step(breached=breached, at=at, for_seconds=for_seconds, keep_firing_for=keep_firing_for)
+        refresh = (
+            change is None
+            and state.phase is AlertPhase.FIRING
+            and state.last_sent is not None
+            and at - state.last_sent >= self.engine.settings.refresh_seconds
+        )
+        if change is None and not refresh:
             return
-        labels = {**state.labels, **rule.labels, "alertname": rule.name, "severity": rule.severity}
-        context = {**labels, "value": state.last_value or 0.0, "threshold": rule.threshold}
-        out.append(
-            AlertTransition(
-                fingerprint=fingerprint(rule.name, state.labels),
-                rule=rule.name,
-                status=change,
-                severity=rule.severity,
-                labels=labels,
-                annotations={k: _render(v, context) for k, v in rule.annotations.items()},
-                value=state.last_value,
-                threshold=rule.threshold,
-                starts_at=state.firing_since if change == "firing" else (firing_since or end),
-                ends_at=end if change == "resolved" else None,
-                at=end,
-            )
+        state.last_sent = at
+        transition = self._transition(rule, state, change or "firing", at, threshold, firing_since, slo, refresh)
+        if transition.status == "firing":
+            self.firing[key] = transition
+        else:
+            self.firing.pop(key, None)
+        out.append(transition)
+
+    def _transition(
+        self,
+        rule: ThresholdRule | AbsenceRule | BurnAlert,
+        state: AlertState,
+        status: str,
+        at: float,
+        threshold: float,
+        firing_since: float | None,
+        slo: Slo | None,
+        refresh: bool,
+    ) -> AlertTransition:
+        extra: dict[str, str] = {}
+        annotations: Mapping[str, str]
+        if isinstance(rule, BurnAlert):
+            assert slo is not None
+            extra = {
+                **slo.labels,
+                "slo": slo.name,
+                "long_window": _duration(rule.long_seconds),
+                "short_window": _duration(rule.short_seconds),
+            }
+            annotations = {
+                "summary": "{slo} is burning its error budget {value:.1f}× faster than sustainable "
+                "(threshold {threshold:g}× over {long_window} and {short_window})",
+                **slo.annotations,
+            }
+        else:
+            extra, annotations = dict(rule.labels), rule.annotations
+        labels = {**state.labels, **extra, "alertname": rule.name, "severity": rule.severity}
+        context = {**labels, "value": state.last_value or 0.0, "threshold": threshold}
+        return AlertTransition(
+            fingerprint=fingerprint(rule.name, state.labels),
+            rule=rule.name,
+            status=status,
+            severity=rule.severity,
+            labels=labels,
+            annotations={k: _render(v, context) for k, v in annotations.items()},
+            value=state.last_value,
+            threshold=threshold,
+            starts_at=(state.firing_since if status == "firing" else firing_since) or at,
+            ends_at=at if status == "resolved" else None,
+            at=at,
+            refresh=refresh,
         )
 
     def _expire(self) -> None:
@@ -168,13 +304,21 @@ class ServiceShard:
 class RuleEngine:
     """All service shards a worker owns, and the counters its metrics report."""
 
-    def __init__(self, rules: Sequence[ThresholdRule], config: EngineConfig | None = None) -> None:
-        self.config = config or EngineConfig()
-        self.config.check(rules)
-        self.rules = tuple(rules)
+    def __init__(self, pack: RulePack) -> None:
+        check_pack(pack)
+        self.pack = pack
+        self.settings = pack.settings
+        self.rules = pack.rules
+        self.absence = pack.absence
+        self.slos = pack.slos
+        self.burn_alerts = {slo.name: slo.burn_alerts(self.settings.window_seconds) for slo in pack.slos}
         self.shards: dict[str, ServiceShard] = {}
         self.late_events = 0
-        self.retention = max((r.window_seconds for r in self.rules), default=self.config.window_seconds)
+        self.now: float | None = None  #: wall time of the latest tick
+        self.retention = (
+            max((r.window_seconds for r in self.rules), default=self.settings.window_seconds)
+            + self.settings.window_seconds
+        )
         self._touched: set[str] = set()
 
     def shard(self, service: str) -> ServiceShard:
@@ -206,6 +350,18 @@ class RuleEngine:
             transitions.extend(self.shards[service].advance())
         return transitions
 
+    def tick(self, now: float) -> list[AlertTransition]:
+        """Judge the wall-clock rules (absence) at wall time `now`."""
+        self.now = now
+        transitions: list[AlertTransition] = []
+        for service in sorted(self.shards):
+            transitions.extend(self.shards[service].tick(now))
+        return transitions
+
+    def active_alerts(self) -> list[AlertTransition]:
+        """Every alert firing now, as it was last sent."""
+        return [alert for service in sorted(self.shards) for _, alert in sorted(self.shards[service].firing.items())]
+
     @property
     def watermark(self) -> float | None:
         """The lowest shard watermark: the event time every service has reached."""
@@ -214,6 +370,17 @@ class RuleEngine:
 
     def series_count(self) -> int:
         return sum(len(w) for shard in self.shards.values() for w in shard.windows.values())
+
+
+def _duration(seconds: float) -> str:
+    """Prometheus-style duration text: 3600 → 1h, 300 → 5m, 90 → 1m30s."""
+    parts = []
+    rest = int(round(seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if rest >= size:
+            parts.append(f"{rest // size}{unit}")
+            rest %= size
+    return "".join(parts) or "0s"
 
 
 def _render(template: str, context: dict[str, object]) -> str:

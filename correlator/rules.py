@@ -129,7 +129,7 @@ class ThresholdRule:
 
 @dataclass(frozen=True, slots=True)
 class AbsenceRule:
-    """"No data from X for T", judged by wall clock so a dead service still alerts.
+    """ "No data from X for T", judged by wall clock so a dead service still alerts.
 
     Event time stops when a service stops sending, so absence cannot be an
     event-time rule: the engine's tick passes wall time in.

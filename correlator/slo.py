@@ -21,7 +21,7 @@ from correlator.rules import Matcher
 from correlator.series import Aggregate, SeriesKey
 from correlator.sketch import count_at_most
 
-__all__ = ["BurnAlert", "SliSpec", "Slo", "WORKBOOK_WINDOWS"]
+__all__ = ["BurnAlert", "SliSpec", "Slo", "SloCounter", "WORKBOOK_WINDOWS"]
 
 _HOUR = 3600.0
 _DAY = 24 * _HOUR
@@ -127,3 +127,36 @@ def _fit(seconds: float, base_window: float) -> float:
     """Round up to a whole number of base windows, at least one."""
     windows = max(1, -(-seconds // base_window))
     return float(windows * base_window)
+
+
+class SloCounter:
+    """Good and total events of one SLO group, in event-time buckets, for as long as any window needs."""
+
+    def __init__(self, *, bucket_seconds: float, retention_seconds: float) -> None:
+        self.bucket_seconds = bucket_seconds
+        self.retention_seconds = retention_seconds
+        self.buckets: dict[float, list[float]] = {}  #: bucket start → [good, total]
+
+    def add(self, ts: float, good: float, total: float) -> None:
+        start = (ts // self.bucket_seconds) * self.bucket_seconds
+        bucket = self.buckets.get(start)
+        if bucket is None:
+            self.buckets[start] = [good, total]
+        else:
+            bucket[0] += good
+            bucket[1] += total
+
+    def bad_ratio(self, end: float, seconds: float) -> float | None:
+        """Fraction of bad events in [end - seconds, end); None without events."""
+        good = total = 0.0
+        start = end - seconds
+        for bucket_start, (g, t) in self.buckets.items():
+            if start <= bucket_start < end:
+                good += g
+                total += t
+        return None if total == 0 else (total - good) / total
+
+    def expire(self, end: float) -> None:
+        horizon = end - self.retention_seconds
+        for start in [s for s in self.buckets if s < horizon]:
+            del self.buckets[start]
