@@ -14,7 +14,7 @@ import faust
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from correlator import EngineConfig, RuleEngine, ThresholdRule, default_rules, from_wire
+from correlator import AlertTransition, RuleEngine, RulePack, default_rules, from_wire
 from schemas import encode
 from streams.alerts_out import alert_line, alert_record
 from streams.ingest import IngestLoop
@@ -29,8 +29,9 @@ log = logging.getLogger("vigil.alerts")
 _METRICS_CONTENT_TYPE = ";".join(p for p in CONTENT_TYPE_LATEST.split(";") if "charset" not in p)
 
 
-def create_app(settings: Settings, rules: list[ThresholdRule] | None = None) -> faust.App:
+def create_app(settings: Settings, pack: RulePack | None = None) -> faust.App:
     """A fully wired worker app; nothing connects until the worker starts it."""
+    pack = pack if pack is not None else RulePack(rules=tuple(default_rules()))
     brokers = ";".join(b.strip() for b in settings.bootstrap.split(","))
     app = faust.App(
         settings.app_id,
@@ -44,16 +45,23 @@ def create_app(settings: Settings, rules: list[ThresholdRule] | None = None) -> 
         stream_wait_empty=False,
     )
     metrics = WorkerMetrics()
-    engine = RuleEngine(
-        rules if rules is not None else default_rules(),
-        EngineConfig(window_seconds=settings.window_seconds, allowed_lateness=settings.allowed_lateness),
-    )
+    engine = RuleEngine(pack)
+    metrics.watch(engine)
     app.vigil_metrics = metrics  # type: ignore[attr-defined]
     app.vigil_engine = engine  # type: ignore[attr-defined]
 
     partials = app.topic(settings.topics.partials, key_serializer="raw", value_serializer="raw")
     alerts = app.topic(settings.topics.alerts, key_serializer="raw", value_serializer="raw")
-    firing: dict[str, str] = {}
+
+    async def publish(transitions: list[AlertTransition]) -> None:
+        for transition in transitions:
+            record = alert_record(transition, emitted_at=time.time())
+            await alerts.send(key=transition.labels.get("service", "").encode(), value=encode(record))
+            metrics.alerts_out.labels("refresh" if transition.refresh else record.status).inc()
+            if transition.refresh:
+                log.debug("%s (refresh)", alert_line(record))
+            else:
+                log.warning("%s", alert_line(record))
 
     @app.agent(partials, name="evaluate")
     async def evaluate(stream: Any) -> None:
@@ -64,20 +72,12 @@ def create_app(settings: Settings, rules: list[ThresholdRule] | None = None) -> 
             started = time.perf_counter()
             transitions = engine.advance()
             metrics.evaluation_seconds.observe(time.perf_counter() - started)
-            if engine.watermark is not None:
-                metrics.watermark.set(engine.watermark)
-            metrics.series.set(engine.series_count())
-            for transition in transitions:
-                record = alert_record(transition, emitted_at=time.time())
-                await alerts.send(key=transition.labels.get("service", "").encode(), value=encode(record))
-                metrics.alerts_out.labels(record.status).inc()
-                if record.status == "firing":
-                    firing[record.fingerprint] = record.severity
-                else:
-                    firing.pop(record.fingerprint, None)
-                for severity in ("critical", "high", "medium", "low"):
-                    metrics.active_alerts.labels(severity).set(sum(1 for s in firing.values() if s == severity))
-                log.warning("%s", alert_line(record))
+            await publish(transitions)
+
+    @app.timer(interval=1.0)
+    async def wall_clock_rules() -> None:
+        """Absence rules are judged by wall clock: a dead service sends no event time."""
+        await publish(engine.tick(time.time()))
 
     @app.task
     async def start_ingest() -> None:

@@ -6,9 +6,15 @@ live in one test process and so /metrics shows exactly Vigil's series.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from collections.abc import Iterator
 
-__all__ = ["WorkerMetrics"]
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from correlator import RuleEngine
+
+__all__ = ["EngineCollector", "WorkerMetrics"]
 
 
 class WorkerMetrics:
@@ -38,7 +44,67 @@ class WorkerMetrics:
             registry=r,
             buckets=(0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1),
         )
-        self.alerts_out = Counter("vigil_alert_transitions", "Alert transitions produced", ["status"], registry=r)
-        self.active_alerts = Gauge("vigil_active_alerts", "Alerts currently firing", ["severity"], registry=r)
-        self.watermark = Gauge("vigil_watermark_seconds", "Event-time watermark of the rule engine", registry=r)
-        self.series = Gauge("vigil_series", "Series held in open windows", registry=r)
+        self.alerts_out = Counter(
+            "vigil_alert_records",
+            "Alert records produced, by status (firing, resolved, refresh)",
+            ["status"],
+            registry=r,
+        )
+
+    def watch(self, engine: RuleEngine) -> None:
+        """Report the engine's SLIs and state, read fresh at every scrape."""
+        self.registry.register(EngineCollector(engine))
+
+
+class EngineCollector(Collector):
+    """Gauges computed from the engine at scrape time, so they are never stale or orphaned."""
+
+    def __init__(self, engine: RuleEngine) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[Metric]:
+        engine = self.engine
+        values = GaugeMetricFamily(
+            "vigil_rule_value",
+            "Last evaluated value of each threshold rule per group (the SLI it watches: P95, ratio, ...)",
+            labels=["rule", "service", "group"],
+        )
+        budget = GaugeMetricFamily(
+            "vigil_slo_error_budget_remaining",
+            "Fraction of the SLO's error budget left over its period (1 untouched, 0 spent, <0 overspent)",
+            labels=["slo", "service", "group"],
+        )
+        burn = GaugeMetricFamily(
+            "vigil_slo_burn_rate",
+            "Error-budget burn rate over each alert window",
+            labels=["slo", "service", "group", "window"],
+        )
+        active = {severity: 0 for severity in ("critical", "high", "medium", "low")}
+        for service in sorted(engine.shards):
+            shard = engine.shards[service]
+            for (rule, group), value in sorted(shard.rule_values.items()):
+                values.add_metric([rule, service, _rest(group)], value)
+            for (slo, group), status in sorted(shard.slo_status.items()):
+                if status.budget_remaining is not None:
+                    budget.add_metric([slo, service, _rest(group)], status.budget_remaining)
+                for window, rate in sorted(status.burn_rates.items()):
+                    burn.add_metric([slo, service, _rest(group), window], rate)
+            for alert in shard.firing.values():
+                active[alert.severity] = active.get(alert.severity, 0) + 1
+        firing = GaugeMetricFamily("vigil_active_alerts", "Alerts currently firing", labels=["severity"])
+        for severity, count in active.items():
+            firing.add_metric([severity], count)
+        yield values
+        yield budget
+        yield burn
+        yield firing
+        if engine.watermark is not None:
+            yield GaugeMetricFamily(
+                "vigil_watermark_seconds", "Lowest event-time watermark over services", engine.watermark
+            )
+        yield GaugeMetricFamily("vigil_series", "Series held in open windows", engine.series_count())
+
+
+def _rest(group: tuple[tuple[str, str], ...]) -> str:
+    """Group labels other than service, as k=v pairs (empty when grouped by service alone)."""
+    return ",".join(f"{k}={v}" for k, v in group if k != "service")
