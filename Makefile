@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint test-unit bench kafka-jars schemas clean
+.PHONY: run test lint test-unit bench kafka-jars system-deps schemas clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,12 +17,16 @@ $(STAMP): pyproject.toml
 kafka-jars: $(STAMP)
 	$(PY) -m vigil.broker fetch
 
+## make system-deps: distribution packages (today: the prometheus server), installed only if missing; apt + sudo.
+system-deps:
+	@bash scripts/system-deps.sh
+
 ## make run: the demo — local broker (unless KAFKA_BOOTSTRAP_SERVERS is set), worker, traffic, alerts.
-run: kafka-jars
+run: system-deps kafka-jars
 	$(VENV)/bin/vigil demo
 
 ## make test: lint, then unit + integration tests on a real Kafka broker the fixture starts itself.
-test: kafka-jars lint
+test: system-deps kafka-jars lint
 	$(PY) -m pytest -q
 
 lint: $(STAMP)

@@ -10,9 +10,9 @@ from correlator.engine import RuleEngine, ServiceShard, SloStatus, check_pack
 from correlator.pack import EvaluationSettings, LogPattern, RulePack
 from correlator.partials import Partial, PartialFolder, Watermark, from_wire, window_start
 from correlator.rules import AbsenceRule, Aggregation, Comparison, Matcher, ThresholdRule, default_rules
-from correlator.slo import BurnAlert, SliSpec, Slo
 from correlator.samples import sample_of
 from correlator.series import Aggregate, SeriesKey
+from correlator.slo import BurnAlert, SliSpec, Slo
 
 __all__ = [
     "AbsenceRule",
