@@ -25,7 +25,7 @@ time, which stops when a service dies; `tick(now)` judges them.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from correlator.alerts import AlertPhase, AlertState, AlertTransition, fingerprint
@@ -78,6 +78,7 @@ class ServiceShard:
         self.firing: dict[tuple[str, GroupKey], AlertTransition] = {}  #: as last sent
         self.input_watermark: float | None = None  #: newest watermark received
         self.evaluated_until: float | None = None  #: end of the newest window already evaluated
+        self.applied_position: int | None = None  #: position (topic offset) of the last item applied
 
     @property
     def watermark(self) -> float | None:
@@ -320,20 +321,37 @@ class RuleEngine:
             + self.settings.window_seconds
         )
         self._touched: set[str] = set()
+        #: looks up a shard's saved state when a service is first seen (set by the worker)
+        self.restore: Callable[[str], ServiceShard | None] | None = None
 
     def shard(self, service: str) -> ServiceShard:
         shard = self.shards.get(service)
         if shard is None:
-            shard = self.shards[service] = ServiceShard(self)
+            restored = self.restore(service) if self.restore is not None else None
+            shard = self.shards[service] = restored if restored is not None else ServiceShard(self)
         return shard
 
-    def add(self, item: Partial | Watermark) -> bool:
-        """Fold a partial into its window (False, and counted, when the window already closed)."""
+    def touched(self) -> list[str]:
+        """Services whose state changed since the last `advance` (for checkpointing)."""
+        return sorted(self._touched)
+
+    def add(self, item: Partial | Watermark, position: int | None = None) -> bool:
+        """Fold a partial into its window (False, and counted, when the window already closed).
+
+        `position` is the item's offset in its partition of the partials topic;
+        an item at or before the shard's last applied position is a replay
+        after a restart and is skipped, so nothing is counted twice.
+        """
+        shard = self.shard(item.service)
+        if position is not None:
+            if shard.applied_position is not None and position <= shard.applied_position:
+                return True
+            shard.applied_position = position
         self._touched.add(item.service)
         if isinstance(item, Watermark):
-            self.shard(item.service).observe(item.watermark)
+            shard.observe(item.watermark)
             return True
-        accepted = self.shard(item.service).add(item)
+        accepted = shard.add(item)
         if not accepted:
             self.late_events += item.aggregate.count
         return accepted

@@ -14,7 +14,8 @@ import faust
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from correlator import AlertTransition, RuleEngine, RulePack, default_rules, from_wire
+from correlator import AlertTransition, RuleEngine, RulePack, ServiceShard, default_rules, from_wire
+from correlator.state import shard_from_wire, shard_to_wire
 from schemas import encode
 from streams.alerts_out import alert_line, alert_record
 from streams.ingest import IngestLoop
@@ -51,6 +52,22 @@ def create_app(settings: Settings, pack: RulePack | None = None) -> faust.App:
     app.vigil_engine = engine  # type: ignore[attr-defined]
 
     partials = app.topic(settings.topics.partials, key_serializer="raw", value_serializer="raw")
+    # Each service's shard, saved after every batch that touched it; co-partitioned with
+    # the partials topic (same key, same partitioner) so a shard recovers where its partials go.
+    saved_shards = app.Table(
+        f"{settings.topics.prefix}engine-state",
+        key_type=bytes,
+        value_type=bytes,
+        partitions=settings.partitions,
+        use_partitioner=True,
+    )
+
+    def restore(service: str) -> ServiceShard | None:
+        raw = saved_shards.get(service.encode())
+        return shard_from_wire(engine, orjson.loads(raw)) if raw is not None else None
+
+    engine.restore = restore
+    restored_all = False
     alerts = app.topic(settings.topics.alerts, key_serializer="raw", value_serializer="raw")
 
     async def publish(transitions: list[AlertTransition]) -> None:
@@ -65,18 +82,28 @@ def create_app(settings: Settings, pack: RulePack | None = None) -> faust.App:
 
     @app.agent(partials, name="evaluate")
     async def evaluate(stream: Any) -> None:
-        async for batch in stream.take(2000, within=0.25):
+        async for events in stream.take_events(2000, within=0.25):
             late_before = engine.late_events
-            engine.add_all(from_wire(orjson.loads(raw)) for raw in batch)
+            for event in events:
+                engine.add(from_wire(orjson.loads(event.value)), event.message.offset)
             metrics.events_late.inc(engine.late_events - late_before)
+            touched = engine.touched()
             started = time.perf_counter()
             transitions = engine.advance()
             metrics.evaluation_seconds.observe(time.perf_counter() - started)
+            for service in touched:  # reassigned, never mutated in place: only that reaches the changelog
+                saved_shards[service.encode()] = orjson.dumps(shard_to_wire(engine.shards[service]))
             await publish(transitions)
 
     @app.timer(interval=1.0)
     async def wall_clock_rules() -> None:
         """Absence rules are judged by wall clock: a dead service sends no event time."""
+        nonlocal restored_all
+        if not restored_all and app.tables.recovery.completed.is_set():
+            # A dead service sends no partial that would restore its shard: load them all.
+            for key in list(saved_shards.keys()):
+                engine.shard(key.decode())
+            restored_all = True
         await publish(engine.tick(time.time()))
 
     @app.task
