@@ -42,8 +42,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_worker(bootstrap: str, tmp: Path, **env: str) -> Iterator[RunningWorker]:
-    tag = uuid.uuid4().hex[:8]
+def running_worker(bootstrap: str, tmp: Path, *, tag: str | None = None, **env: str) -> Iterator[RunningWorker]:
+    """A worker with its own topics; pass the same `tag` again to restart the same worker."""
+    tag = tag or uuid.uuid4().hex[:8]
     prefix = f"t{tag}-"
     port = _free_port()
     log = tmp / f"worker-{tag}.log"
