@@ -22,7 +22,7 @@ system-deps:
 	@bash scripts/system-deps.sh
 
 ## make run: the demo — local broker (unless KAFKA_BOOTSTRAP_SERVERS is set), worker, traffic, alerts.
-run: system-deps kafka-jars
+run: kafka-jars
 	$(VENV)/bin/vigil demo
 
 ## make test: lint, then unit + integration tests on a real Kafka broker the fixture starts itself.
