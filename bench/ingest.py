@@ -61,7 +61,16 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
 
-from correlator import EngineConfig, Partial, PartialFolder, RuleEngine, default_rules, from_wire, sample_of
+from correlator import (
+    EvaluationSettings,
+    Partial,
+    PartialFolder,
+    RuleEngine,
+    RulePack,
+    default_rules,
+    from_wire,
+    sample_of,
+)
 from schemas import MetricSample, decode
 from streams.ingest import IngestLoop
 from streams.metrics import WorkerMetrics
@@ -380,11 +389,7 @@ async def windowing_in_process(
     finally:
         await consumer.stop()
 
-    defaults = Settings()
-    engine = RuleEngine(
-        default_rules(),
-        EngineConfig(window_seconds=defaults.window_seconds, allowed_lateness=defaults.allowed_lateness),
-    )
+    engine = RuleEngine(RulePack(rules=tuple(default_rules())))
     clock = Clock(1 << 62)  # counts source events (sum of partial counts)
     transitions = 0
     parse_s = add_s = advance_s = 0.0
@@ -737,7 +742,7 @@ def main() -> int:
         say(f"  {windowing['partials_per_s']} partials/s = {windowing['events_per_s']} events/s")
 
         say("phase 2b: real worker (vigil run): ingest + evaluate agent")
-        target = produced["low_watermark_at_end"] - Settings().allowed_lateness
+        target = produced["low_watermark_at_end"] - EvaluationSettings().allowed_lateness
         worker = vigil_worker(bootstrap, prefix, f"bench-{tag}-worker", n, target, work, args.timeout)
         say(
             f"  ingest {worker['ingest']['events_per_s']} events/s, "
@@ -798,7 +803,7 @@ def main() -> int:
                 "end_to_end": worker["end_to_end"],
                 "worker": {k: worker[k] for k in worker if k not in ("ingest", "end_to_end")},
                 "flush_interval_s": Settings().flush_interval,
-                "allowed_lateness_s": Settings().allowed_lateness,
+                "allowed_lateness_s": EvaluationSettings().allowed_lateness,
             },
             "faust_agent": faust,
             "ratios": {

@@ -108,7 +108,7 @@ def create_app(settings: Settings, pack: RulePack | None = None) -> faust.App:
 
     @app.task
     async def start_ingest() -> None:
-        await app.add_runtime_dependency(IngestLoop(settings=settings, metrics=metrics, loop=app.loop))
+        await app.add_runtime_dependency(IngestLoop(settings=settings, metrics=metrics, pack=pack, loop=app.loop))
 
     @app.page("/health")
     async def health(web: Any, request: Any) -> Any:

@@ -9,6 +9,13 @@ the dead letters *and commits the source offsets* in one Kafka
 transaction. A crash before the commit replays the uncommitted records; a
 crash after it has nothing left to replay: nothing lost, nothing counted
 twice. Downstream consumers read committed records only.
+
+Logs and receipts also feed two indicators (correlator/samples.py): log
+counts per configured message pattern, and delivery outcomes, one per
+message (correlator/delivery.py). The delivery tracker keeps state across
+flushes: it is rolled back with the consumer when a flush aborts, timed
+out by the low watermark at every flush, and lives in memory only (its
+docstring says what a restart or a rebalance costs).
 """
 
 from __future__ import annotations
@@ -26,6 +33,10 @@ from aiokafka.structs import OffsetAndMetadata
 from mode import Service
 
 from correlator import Partial, PartialFolder, Watermark, sample_of
+from correlator.delivery import DeliveryTracker
+from correlator.logpatterns import LogPatternMatcher
+from correlator.pack import RulePack
+from correlator.samples import Sample, log_pattern_samples, outcome_samples
 from correlator.watermarks import LowWatermark
 from schemas import TOPIC_RECORDS, SchemaError, decode
 from streams.deadletter import DeadLetter
@@ -47,6 +58,8 @@ class _FlushOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
         await self._loop.flush()
         for tp in revoked:
             self._loop.low_watermark.forget(tp)
+            self._loop.delivery.forget(tp)
+        self._loop.delivery.commit()  # forgetting is not undone by a later failed flush
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         return None
@@ -55,14 +68,25 @@ class _FlushOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
 class IngestLoop(Service):
     """Decode, validate, fold and hand over; see the module docstring."""
 
-    def __init__(self, *, settings: Settings, metrics: WorkerMetrics, worker_id: str = "0", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        metrics: WorkerMetrics,
+        worker_id: str = "0",
+        pack: RulePack | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
+        pack = pack if pack is not None else RulePack()
         self.settings = settings
         self.metrics = metrics
         self.group_id = f"{settings.app_id}-ingest"
         self.transactional_id = f"{settings.app_id}-ingest-{worker_id}"
         self.sources = settings.topics.sources()
-        self.folder = PartialFolder(window_seconds=settings.window_seconds)
+        self.folder = PartialFolder(window_seconds=pack.settings.window_seconds)
+        self.delivery = DeliveryTracker(pack.settings.receipt_timeout_seconds, transactional=True)
+        self.log_patterns = LogPatternMatcher(pack.log_patterns)
         self.dead: list[DeadLetter] = []
         self.positions: dict[TopicPartition, int] = {}
         self.replay_from: dict[TopicPartition, int] = {}  #: first offset folded since the last commit
@@ -128,6 +152,7 @@ class IngestLoop(Service):
         decode_one = self._decoders[tp.topic]
         family = self.sources[tp.topic]
         add = self.folder.add
+        extra = self._extra_samples(family, tp)  # None for metrics: their fast path stays as it was
         invalid = 0
         newest = float("-inf")
         for record in records:
@@ -150,6 +175,9 @@ class IngestLoop(Service):
                 continue
             series, ts, value = sample_of(family, event)
             add(series, ts, value)
+            if extra is not None:
+                for sample in extra(event):
+                    add(*sample)
             if ts > newest:
                 newest = ts
         if newest > float("-inf"):
@@ -160,6 +188,16 @@ class IngestLoop(Service):
         if invalid:
             self.metrics.events_invalid.labels(tp.topic).inc(invalid)
 
+    def _extra_samples(self, family: str, tp: TopicPartition) -> Callable[[Any], list[Sample]] | None:
+        """What a decoded event of `family` adds beyond `sample_of`, or None when nothing."""
+        if family == "logs" and len(self.log_patterns):
+            matcher = self.log_patterns
+            return lambda event: log_pattern_samples(event, matcher)
+        if family == "receipts":
+            observe = self.delivery.observe
+            return lambda event: outcome_samples(observe(event, tp))
+        return None
+
     async def flush(self) -> None:
         """Write partials + dead letters and commit the source offsets, atomically."""
         async with self._flush_lock:
@@ -168,6 +206,9 @@ class IngestLoop(Service):
             if not self.positions and watermark == self._last_stamped:
                 return  # nothing read and event time has not moved
             assert self.producer is not None
+            if watermark is not None:
+                for sample in outcome_samples(self.delivery.expire(watermark)):
+                    self.folder.add(*sample)
             partials = self.folder.drain(watermark if watermark is not None else 0.0)
             dead, positions = self.dead, self.positions
             replay_from = self.replay_from
@@ -178,10 +219,12 @@ class IngestLoop(Service):
             except Exception:
                 # The transaction aborted: rewind so the same records are folded again.
                 log.exception("ingest flush failed; re-reading %d partitions", len(replay_from))
+                self.delivery.rollback()  # the receipts will be observed again
                 assert self.consumer is not None
                 for tp, offset in replay_from.items():
                     self.consumer.seek(tp, offset)
                 return
+            self.delivery.commit()
             self.metrics.flush_seconds.observe(time.perf_counter() - started)
             self.metrics.partials_out.inc(sum(1 for p in partials if isinstance(p, Partial)))
 

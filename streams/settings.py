@@ -64,8 +64,6 @@ class Settings:
     app_id: str = "vigil"
     topics: Topics = field(default_factory=Topics)
     partitions: int = 3
-    window_seconds: float = 10.0  #: base tumbling window
-    allowed_lateness: float = 5.0
     flush_interval: float = 1.0  #: how often ingest hands partials downstream (seconds)
     idle_partition_seconds: float = 10.0  #: a source partition silent this long stops holding event time back
     service_memory_seconds: float = 3600.0  #: how long a silent service still gets watermark heartbeats
@@ -81,8 +79,6 @@ class Settings:
             "bootstrap": env.get("KAFKA_BOOTSTRAP_SERVERS", d.bootstrap),
             "app_id": env.get("VIGIL_APP_ID", d.app_id),
             "topics": Topics(prefix=env.get("VIGIL_TOPIC_PREFIX", "")),
-            "window_seconds": float(env.get("VIGIL_WINDOW_SECONDS", d.window_seconds)),
-            "allowed_lateness": float(env.get("VIGIL_ALLOWED_LATENESS", d.allowed_lateness)),
             "flush_interval": float(env.get("VIGIL_FLUSH_INTERVAL", d.flush_interval)),
             "idle_partition_seconds": float(env.get("VIGIL_IDLE_PARTITION_SECONDS", d.idle_partition_seconds)),
             "web_host": env.get("VIGIL_WEB_HOST", d.web_host),
