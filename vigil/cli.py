@@ -30,6 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--web-port", type=int, default=int(os.environ.get("VIGIL_WEB_PORT", "6066")))
     run.add_argument("--data-dir", default=os.environ.get("VIGIL_DATA_DIR", "var/worker"))
     run.add_argument("--loglevel", default="warning", choices=["debug", "info", "warning", "error"])
+    run.add_argument(
+        "--config",
+        action="append",
+        default=[p for p in os.environ.get("VIGIL_CONFIG", "").split(os.pathsep) if p] or None,
+        metavar="FILE",
+        help="rule pack (repeat to merge several; default: $VIGIL_CONFIG or packs/default.yaml)",
+    )
 
     produce = sub.add_parser("produce", help="send JSON lines to logs, metrics or receipts")
     _bootstrap(produce)

@@ -34,9 +34,31 @@ def latency_events(n: int, *, fault: tuple[float, float], seconds: float, seed: 
     return events
 
 
+#: The one rule these tests are about (the default pack adds SLO burn-rate alerts on top).
+LATENCY_PACK = """
+rules:
+  - name: ApiLatencyP95High
+    source: metrics
+    metric: http_request_duration_seconds
+    aggregation: p95
+    op: ">"
+    threshold: 0.5
+    window: 30s
+    for: 20s
+    severity: high
+    annotations: {summary: "{service} P95 latency {value:.3f}s exceeds {threshold}s"}
+"""
+
+
+def latency_pack(tmp_path: Path) -> str:
+    path = tmp_path / "latency.yaml"
+    path.write_text(LATENCY_PACK)
+    return str(path)
+
+
 @pytest.fixture
 def worker(kafka_bootstrap: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    with running_worker(kafka_bootstrap, tmp_path) as w:
+    with running_worker(kafka_bootstrap, tmp_path, VIGIL_CONFIG=latency_pack(tmp_path)) as w:
         yield w
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 
 from tests.integration.records import produce, read_until
-from tests.integration.test_pipeline import latency_events
+from tests.integration.test_pipeline import latency_events, latency_pack
 from tests.integration.worker import running_worker
 
 
@@ -24,11 +24,11 @@ async def test_restart_mid_breach_neither_refires_nor_loses_the_resolution(
     def statuses(records: list) -> list[str]:  # type: ignore[type-arg]
         return [orjson.loads(r.value)["status"] for r in records]
 
-    with running_worker(kafka_bootstrap, tmp_path, tag=tag) as worker:
+    with running_worker(kafka_bootstrap, tmp_path, tag=tag, VIGIL_CONFIG=latency_pack(tmp_path)) as worker:
         await produce(worker.bootstrap, ((worker.topics.metrics, b"advisor-api", orjson.dumps(e)) for e in first_half))
         await read_until(worker.bootstrap, worker.topics.alerts, lambda rs: "firing" in statuses(rs), timeout=60)
     # The worker is gone (SIGTERM); its windows and alert state live only in the changelog now.
-    with running_worker(kafka_bootstrap, tmp_path, tag=tag) as worker:
+    with running_worker(kafka_bootstrap, tmp_path, tag=tag, VIGIL_CONFIG=latency_pack(tmp_path)) as worker:
         await produce(worker.bootstrap, ((worker.topics.metrics, b"advisor-api", orjson.dumps(e)) for e in second_half))
         records = await read_until(
             worker.bootstrap, worker.topics.alerts, lambda rs: "resolved" in statuses(rs), timeout=90

@@ -4,14 +4,32 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 
 from streams.settings import Settings
 
-__all__ = ["run"]
+__all__ = ["default_pack_path", "run"]
+
+
+def default_pack_path() -> Path:
+    """packs/default.yaml of the working directory, else of the source tree this runs from."""
+    here = Path("packs/default.yaml")
+    return here if here.exists() else Path(__file__).resolve().parents[2] / "packs" / "default.yaml"
 
 
 def run(args: argparse.Namespace) -> int:
+    from correlator.config import ConfigError, load_packs
+
+    paths = args.config or [default_pack_path()]
+    try:
+        pack = load_packs(paths)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"vigil run: refusing to start: {len(exc.problems)} problem(s) in the rule config", file=sys.stderr)
+        return 2
+
     import faust
 
     from streams.app import create_app
@@ -21,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         bootstrap=args.bootstrap, web_host=args.web_host, web_port=args.web_port, data_dir=Path(args.data_dir)
     )
     asyncio.run(ensure_topics(settings.bootstrap, settings.topics.all(), partitions=settings.partitions))
-    app = create_app(settings)
+    app = create_app(settings, pack)
     worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
     worker.execute_from_commandline()
     return 0
