@@ -405,5 +405,5 @@ def _render(template: str, context: dict[str, object]) -> str:
     """Fill an annotation template; a broken template shows as itself rather than failing the rule."""
     try:
         return template.format(**context)
-    except (KeyError, ValueError, IndexError):
+    except (KeyError, ValueError, IndexError, AttributeError, TypeError):
         return template

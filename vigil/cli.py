@@ -56,10 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
     export = schemas_sub.add_parser("export", help="write <record>.v1.schema.json files")
     export.add_argument("--out", default=None, help="directory (default: the package's schemas/json)")
 
+    check = sub.add_parser("check-config", help="validate rule packs; every problem as FILE:LINE: message")
+    check.add_argument("files", nargs="+", metavar="FILE", help="rule pack YAML files")
+
+    rule_tests = sub.add_parser("test-rules", help="run rule-pack unit tests (promtool style) through the engine")
+    rule_tests.add_argument("files", nargs="+", metavar="FILE", help="test files, e.g. packs/*.tests.yaml")
+
     demo = sub.add_parser("demo", help="local broker + worker + demo traffic with an injected fault (make run)")
     demo.add_argument("--data-dir", default="var", help="keeps broker data across restarts")
     demo.add_argument("--web-port", type=int, default=6066)
     demo.add_argument("--kafka-port", type=int, default=9092)
+    demo.add_argument("--config", default=None, metavar="FILE", help="rule pack (default: packs/demo.yaml)")
     return parser
 
 
@@ -81,6 +88,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from vigil.commands.schemas import export_schemas
 
         return export_schemas(args)
+    if args.command == "check-config":
+        from vigil.commands.check_config import check_config
+
+        return check_config(args)
+    if args.command == "test-rules":
+        from vigil.commands.test_rules import test_rules
+
+        return test_rules(args)
     from vigil.commands.demo import demo
 
     return demo(args)

@@ -90,8 +90,9 @@ def parse_yaml(text: str, file: str) -> tuple[Any, list[ConfigProblem]]:
     A syntax error stops reading: the result is then None with one
     problem at the error's line.
     """
-    loader = _Loader(text, file)
+    loader = None
     try:
+        loader = _Loader(text, file)
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -101,8 +102,12 @@ def parse_yaml(text: str, file: str) -> tuple[Any, list[ConfigProblem]]:
             context += f" started at line {exc.context_mark.line + 1}"
         what = ": ".join(p for p in (context, exc.problem) if p)
         return None, [ConfigProblem(file, line, f"YAML syntax error: {what}")]
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        return None, [ConfigProblem(file, line, f"YAML error: character {exc.character:#06x} is not allowed")]
     except yaml.YAMLError as exc:
         return None, [ConfigProblem(file, 1, f"YAML error: {exc}")]
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, loader.problems

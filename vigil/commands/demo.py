@@ -34,6 +34,7 @@ def demo(args: argparse.Namespace) -> int:
     from streams.settings import Topics
     from streams.topics import ensure_topics
     from vigil.broker.launcher import LocalKafka, bootstrap_from_env
+    from vigil.commands.run import default_pack_path
 
     # Client retries during startup are expected; keep the demo console for what matters.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
@@ -51,10 +52,11 @@ def demo(args: argparse.Namespace) -> int:
             bootstrap = broker.start()
         console.print(f"[bold]▶ Kafka ready[/] at {bootstrap}")
         asyncio.run(ensure_topics(bootstrap, Topics().all()))
-        worker = _start_worker(bootstrap, data, args.web_port)
+        config = Path(args.config) if args.config else default_pack_path().with_name("demo.yaml")
+        worker = _start_worker(bootstrap, data, args.web_port, config)
         console.print(
             f"[bold]▶ worker started[/] (pid {worker.pid}) — http://127.0.0.1:{args.web_port}/metrics , "
-            f"/health ; log: {data / 'worker.log'}"
+            f"/health ; rules: {config} ; log: {data / 'worker.log'}"
         )
         asyncio.run(_traffic_and_alerts(bootstrap, console, started, worker, args.web_port))
     except KeyboardInterrupt:
@@ -68,8 +70,7 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_worker(bootstrap: str, data: Path, web_port: int) -> subprocess.Popen[bytes]:
-
+def _start_worker(bootstrap: str, data: Path, web_port: int, config: Path) -> subprocess.Popen[bytes]:
     log = (data / "worker.log").open("ab")
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
     cmd = [
@@ -83,6 +84,8 @@ def _start_worker(bootstrap: str, data: Path, web_port: int) -> subprocess.Popen
         str(web_port),
         "--data-dir",
         str(data / "worker"),
+        "--config",
+        str(config),
     ]
     return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=die_with_parent())
 
