@@ -164,12 +164,19 @@ async def _print_alerts(bootstrap: str, console: Console, started: float, stop: 
     )
     await consumer.start()
     try:
+        shown: dict[str, float] = {}  # fingerprint → starts_at of the firing alert already printed
         async for record in consumer:
             try:
                 alert = decode(Alert, record.value)
             except SchemaError as exc:
                 console.print(f"[yellow]unreadable alert record: {exc}[/]")
                 continue
+            if alert.status == "firing":
+                if shown.get(alert.fingerprint) == alert.starts_at:
+                    continue  # a periodic refresh of an alert already on screen
+                shown[alert.fingerprint] = alert.starts_at
+            else:
+                shown.pop(alert.fingerprint, None)
             style = "bold red" if alert.status == "firing" else "bold green"
             console.print(f"[{style}]{escape(alert_line(alert))}[/]  [dim](+{time.monotonic() - started:.0f}s)[/]")
     finally:
