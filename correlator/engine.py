@@ -315,6 +315,7 @@ class RuleEngine:
         self.burn_alerts = {slo.name: slo.burn_alerts(self.settings.window_seconds) for slo in pack.slos}
         self.shards: dict[str, ServiceShard] = {}
         self.late_events = 0
+        self.late_by_source: dict[str, int] = {}  #: topic family → late events dropped
         self.now: float | None = None  #: wall time of the latest tick
         self.retention = (
             max((r.window_seconds for r in self.rules), default=self.settings.window_seconds)
@@ -354,6 +355,8 @@ class RuleEngine:
         accepted = shard.add(item)
         if not accepted:
             self.late_events += item.aggregate.count
+            source = item.series.source
+            self.late_by_source[source] = self.late_by_source.get(source, 0) + item.aggregate.count
         return accepted
 
     def add_all(self, items: Iterable[Partial | Watermark]) -> None:

@@ -47,7 +47,7 @@ def create_app(settings: Settings, pack: RulePack | None = None) -> faust.App:
     )
     metrics = WorkerMetrics()
     engine = RuleEngine(pack)
-    metrics.watch(engine)
+    metrics.watch(engine, {family: topic for topic, family in settings.topics.sources().items()})
     app.vigil_metrics = metrics  # type: ignore[attr-defined]
     app.vigil_engine = engine  # type: ignore[attr-defined]
 
@@ -83,10 +83,8 @@ def create_app(settings: Settings, pack: RulePack | None = None) -> faust.App:
     @app.agent(partials, name="evaluate")
     async def evaluate(stream: Any) -> None:
         async for events in stream.take_events(2000, within=0.25):
-            late_before = engine.late_events
             for event in events:
                 engine.add(from_wire(orjson.loads(event.value)), event.message.offset)
-            metrics.events_late.inc(engine.late_events - late_before)
             touched = engine.touched()
             started = time.perf_counter()
             transitions = engine.advance()

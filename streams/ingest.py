@@ -185,6 +185,10 @@ class IngestLoop(Service):
         self.replay_from.setdefault(tp, records[0].offset)
         self.positions[tp] = records[-1].offset + 1
         self.metrics.events_in.labels(tp.topic).inc(len(records))
+        assert self.consumer is not None
+        highwater = self.consumer.highwater(tp)
+        if highwater is not None:
+            self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(0, highwater - self.positions[tp]))
         if invalid:
             self.metrics.events_invalid.labels(tp.topic).inc(invalid)
 

@@ -6,10 +6,10 @@ live in one test process and so /metrics shows exactly Vigil's series.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from correlator import RuleEngine
@@ -28,8 +28,11 @@ class WorkerMetrics:
             ["topic"],
             registry=r,
         )
-        self.events_late = Counter(
-            "vigil_events_late", "Events that arrived after their window closed (dropped, counted here)", registry=r
+        self.consumer_lag = Gauge(
+            "vigil_consumer_lag",
+            "Records not yet read by ingest, per source partition",
+            ["topic", "partition"],
+            registry=r,
         )
         self.partials_out = Counter("vigil_partials_out", "Partial aggregates handed downstream", registry=r)
         self.flush_seconds = Histogram(
@@ -51,16 +54,17 @@ class WorkerMetrics:
             registry=r,
         )
 
-    def watch(self, engine: RuleEngine) -> None:
-        """Report the engine's SLIs and state, read fresh at every scrape."""
-        self.registry.register(EngineCollector(engine))
+    def watch(self, engine: RuleEngine, topics: Mapping[str, str]) -> None:
+        """Report the engine's SLIs and state, read fresh at every scrape (`topics`: family → topic name)."""
+        self.registry.register(EngineCollector(engine, topics))
 
 
 class EngineCollector(Collector):
     """Gauges computed from the engine at scrape time, so they are never stale or orphaned."""
 
-    def __init__(self, engine: RuleEngine) -> None:
+    def __init__(self, engine: RuleEngine, topics: Mapping[str, str]) -> None:
         self.engine = engine
+        self.topics = topics
 
     def collect(self) -> Iterator[Metric]:
         engine = self.engine
@@ -94,6 +98,14 @@ class EngineCollector(Collector):
         firing = GaugeMetricFamily("vigil_active_alerts", "Alerts currently firing", labels=["severity"])
         for severity, count in active.items():
             firing.add_metric([severity], count)
+        late = CounterMetricFamily(
+            "vigil_events_late",
+            "Events that arrived after their window closed (dropped, counted here)",
+            labels=["topic"],
+        )
+        for source, count in sorted(engine.late_by_source.items()):
+            late.add_metric([self.topics.get(source, source)], count)
+        yield late
         yield values
         yield budget
         yield burn
