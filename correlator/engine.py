@@ -99,7 +99,8 @@ class ServiceShard:
         window = self.windows[partial.window_start]
         existing = window.get(partial.series)
         if existing is None:
-            window[partial.series] = partial.aggregate.copy()
+            # The engine takes ownership: partials come fresh off the wire or out of a drained folder.
+            window[partial.series] = partial.aggregate
         else:
             existing.merge(partial.aggregate)
         return True
