@@ -181,10 +181,12 @@ class ServiceShard:
         end: float,
         out: list[AlertTransition],
     ) -> None:
+        lengths = [slo.period_seconds, *(w for a in burns for w in (a.long_seconds, a.short_seconds))]
+        ratios = counter.bad_ratios(end, lengths)
         rates: dict[str, float] = {}
 
         def burn(seconds: float) -> float:
-            ratio = counter.bad_ratio(end, seconds)
+            ratio = ratios[seconds]
             rate = 0.0 if ratio is None else ratio / slo.error_budget
             rates[_duration(seconds)] = rate
             return rate
@@ -193,7 +195,7 @@ class ServiceShard:
             long_rate, short_rate = burn(alert.long_seconds), burn(alert.short_seconds)
             breached = long_rate > alert.factor and short_rate > alert.factor
             self._step(alert, (alert.name, group), breached, long_rate, end, out, alert.factor, 0.0, 0.0, slo=slo)
-        period_bad = counter.bad_ratio(end, slo.period_seconds)
+        period_bad = ratios[slo.period_seconds]
         budget = None if period_bad is None else 1.0 - period_bad / slo.error_budget
         self.slo_status[(slo.name, group)] = SloStatus(budget_remaining=budget, burn_rates=rates)
         counter.expire(end)

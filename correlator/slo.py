@@ -148,13 +148,24 @@ class SloCounter:
 
     def bad_ratio(self, end: float, seconds: float) -> float | None:
         """Fraction of bad events in [end - seconds, end); None without events."""
+        return self.bad_ratios(end, (seconds,))[seconds]
+
+    def bad_ratios(self, end: float, windows: Sequence[float]) -> dict[float, float | None]:
+        """`bad_ratio` for several window lengths in one pass over the buckets, newest first."""
+        pending = sorted(set(windows))
+        out: dict[float, float | None] = {}
         good = total = 0.0
-        start = end - seconds
-        for bucket_start, (g, t) in self.buckets.items():
-            if start <= bucket_start < end:
-                good += g
-                total += t
-        return None if total == 0 else (total - good) / total
+        for start in sorted((s for s in self.buckets if s < end), reverse=True):
+            while pending and start < end - pending[0]:
+                out[pending.pop(0)] = None if total == 0 else (total - good) / total
+            if not pending:
+                break
+            g, t = self.buckets[start]
+            good += g
+            total += t
+        for seconds in pending:
+            out[seconds] = None if total == 0 else (total - good) / total
+        return out
 
     def expire(self, end: float) -> None:
         horizon = end - self.retention_seconds

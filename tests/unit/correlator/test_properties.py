@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from correlator import EvaluationSettings, PartialFolder, RuleEngine, RulePack, SeriesKey, Watermark
 from correlator.rules import Aggregation, Comparison, Matcher, ThresholdRule, aggregate_value
 from correlator.series import Aggregate
+from correlator.slo import SloCounter
 
 T0 = 1_700_000_000.0
 STATUSES = ["200", "201", "404", "500", "503"]
@@ -101,3 +102,22 @@ def test_in_order_events_are_never_late(offsets: list[float]) -> None:
         engine.add(Watermark("api", T0 + offset))
         engine.advance()
     assert engine.late_events == 0
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 500), st.integers(0, 50), st.integers(0, 50)), max_size=100),
+    st.lists(st.sampled_from([10.0, 60.0, 300.0, 1000.0, 5000.0]), min_size=1, max_size=5),
+)
+def test_slo_bad_ratios_in_one_pass_equal_the_definition(
+    buckets: list[tuple[int, int, int]], windows: list[float]
+) -> None:
+    counter = SloCounter(bucket_seconds=10, retention_seconds=1e9)
+    for slot, good, extra in buckets:
+        counter.add(slot * 10.0, float(good), float(good + extra))
+    end = 5010.0
+    got = counter.bad_ratios(end, windows)
+    for seconds in windows:
+        inside = [(g, t) for s, (g, t) in counter.buckets.items() if end - seconds <= s < end]
+        total = sum(t for _, t in inside)
+        expected = None if total == 0 else (total - sum(g for g, _ in inside)) / total
+        assert got[seconds] == expected or math.isclose(got[seconds] or 0, expected or 0, rel_tol=1e-12)
