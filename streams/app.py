@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import faust
 import orjson
+from faust.web import View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from correlator import AlertTransition, RuleEngine, RulePack, ServiceShard, default_rules, from_wire
 from correlator.state import shard_from_wire, shard_to_wire
-from schemas import encode
+from schemas import Alert, encode
 from streams.alerts_out import alert_line, alert_record
 from streams.ingest import IngestLoop
+from streams.intake import IntakeError, from_v2_alerts, from_webhook_v4
+from streams.intake.handlers import accepted_response, error_response, read_body
 from streams.metrics import WorkerMetrics
 from streams.settings import Settings
 
@@ -107,6 +111,30 @@ def create_app(settings: Settings, pack: RulePack | None = None) -> faust.App:
     @app.task
     async def start_ingest() -> None:
         await app.add_runtime_dependency(IngestLoop(settings=settings, metrics=metrics, pack=pack, loop=app.loop))
+
+    async def intake(request: Any, convert: Callable[..., list[Alert]]) -> Any:
+        """Alerts from Prometheus or an Alertmanager join Vigil's own on the alerts topic."""
+        try:
+            received = convert(await read_body(request), now=time.time())
+        except IntakeError as exc:
+            return error_response(exc)
+        for alert in received:
+            await alerts.send(key=alert.labels["service"].encode(), value=encode(alert))
+        return accepted_response(len(received))
+
+    @app.page("/api/v2/alerts")
+    class PrometheusAlerts(View):
+        """Where Prometheus sends alerts when Vigil is configured as its Alertmanager."""
+
+        async def post(self, request: Any) -> Any:
+            return await intake(request, from_v2_alerts)
+
+    @app.page("/api/v1/alertmanager-webhook")
+    class AlertmanagerWebhook(View):
+        """An Alertmanager webhook receiver (payload version 4) pointing at Vigil."""
+
+        async def post(self, request: Any) -> Any:
+            return await intake(request, from_webhook_v4)
 
     @app.page("/health")
     async def health(web: Any, request: Any) -> Any:
