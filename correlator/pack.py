@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from correlator.incidents.config import CorrelationSettings
 from correlator.rules import AbsenceRule, ThresholdRule
 from correlator.slo import Slo
 
@@ -33,3 +34,4 @@ class RulePack:
     slos: tuple[Slo, ...] = ()
     log_patterns: tuple[LogPattern, ...] = ()
     settings: EvaluationSettings = field(default_factory=EvaluationSettings)
+    correlation: CorrelationSettings = field(default_factory=CorrelationSettings)  #: alerts → incidents

@@ -11,10 +11,14 @@ path (``error.field``) and a plain-words ``error.problem``.
 
 from schemas.alert import Alert
 from schemas.base import SCHEMA_VERSION, Record
+from schemas.change import Change
 from schemas.codec import MAX_RECORD_BYTES, decode, decode_for_topic, encode
+from schemas.command import Command, SilenceSpec
 from schemas.enums import (
     AlertStatus,
+    ChangeKind,
     Channel,
+    CommandKind,
     DeliveryStatus,
     IncidentEventType,
     IncidentStatus,
@@ -24,7 +28,7 @@ from schemas.enums import (
 from schemas.errors import SchemaError
 from schemas.examples import EXAMPLES
 from schemas.export import export_all, json_schema
-from schemas.incident import IncidentEvent, IncidentSnapshot
+from schemas.incident import IncidentAlert, IncidentEvent, IncidentSnapshot, SuspectChange, TimelineEntry
 from schemas.telemetry import DeliveryReceipt, LogEvent, MetricSample
 from schemas.topics import TOPIC_RECORDS
 
@@ -35,9 +39,14 @@ __all__ = [
     "TOPIC_RECORDS",
     "Alert",
     "AlertStatus",
+    "Change",
+    "ChangeKind",
     "Channel",
+    "Command",
+    "CommandKind",
     "DeliveryReceipt",
     "DeliveryStatus",
+    "IncidentAlert",
     "IncidentEvent",
     "IncidentEventType",
     "IncidentSnapshot",
@@ -48,6 +57,9 @@ __all__ = [
     "Record",
     "SchemaError",
     "Severity",
+    "SilenceSpec",
+    "SuspectChange",
+    "TimelineEntry",
     "decode",
     "decode_for_topic",
     "encode",

@@ -10,7 +10,9 @@ from enum import StrEnum
 
 __all__ = [
     "AlertStatus",
+    "ChangeKind",
     "Channel",
+    "CommandKind",
     "DeliveryStatus",
     "IncidentEventType",
     "IncidentStatus",
@@ -74,13 +76,42 @@ class IncidentStatus(StrEnum):
 
 
 class IncidentEventType(StrEnum):
-    """What changed in an incident, one event per change."""
+    """What changed in an incident, one event per change.
 
-    OPENED = "opened"
-    ALERT_ADDED = "alert_added"
-    SEVERITY_CHANGED = "severity_changed"
+    Each event is also the `kind` of the timeline entry it adds.
+    """
+
+    OPENED = "opened"  #: a firing alert started a new incident
+    ALERT_ADDED = "alert_added"  #: an alert joined, or one of its alerts fired again
+    ALERT_RESOLVED = "alert_resolved"  #: one of its alerts stopped firing
+    SEVERITY_CHANGED = "severity_changed"  #: its severity rose (a fall is told in the event that caused it)
     ACKNOWLEDGED = "acknowledged"
     ESCALATED = "escalated"
-    RESOLVED = "resolved"
-    REOPENED = "reopened"
+    RESOLVED = "resolved"  #: by a person, or automatically once every alert had been resolved for a while
+    REOPENED = "reopened"  #: its group fired again soon after it was resolved
     COMMENT = "comment"
+    SILENCED = "silenced"  #: some of its firing alerts are now silenced (a silence or a maintenance window)
+    UNSILENCED = "unsilenced"  #: a silence ended or was removed; the alerts are audible again
+    INHIBITED = "inhibited"  #: some of its firing alerts are now inhibited by another alert
+    UNINHIBITED = "uninhibited"  #: the inhibiting alert stopped firing
+    FLAPPING = "flapping"  #: an alert changes state too often; notifications are held
+    STABLE = "stable"  #: no alert changed state for a while; notifications resume
+    SUSPECT_ADDED = "suspect_added"  #: a deploy or config change shortly before it began was reported
+    CHANGE_OBSERVED = "change_observed"  #: a deploy or config change to its services happened during it
+
+
+class ChangeKind(StrEnum):
+    """What kind of change was made to a service."""
+
+    DEPLOY = "deploy"
+    CONFIG = "config"
+
+
+class CommandKind(StrEnum):
+    """What a person asks the correlator to do."""
+
+    ACK = "ack"
+    RESOLVE = "resolve"
+    COMMENT = "comment"
+    SILENCE = "silence"
+    UNSILENCE = "unsilence"

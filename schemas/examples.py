@@ -6,19 +6,32 @@ from types import MappingProxyType
 
 from schemas.alert import Alert
 from schemas.base import Record
+from schemas.change import Change
+from schemas.command import Command, SilenceSpec
 from schemas.enums import (
     AlertStatus,
+    ChangeKind,
     Channel,
+    CommandKind,
     DeliveryStatus,
     IncidentEventType,
     IncidentStatus,
     LogLevel,
     Severity,
 )
-from schemas.incident import IncidentEvent, IncidentSnapshot
+from schemas.incident import IncidentAlert, IncidentEvent, IncidentSnapshot, SuspectChange, TimelineEntry
 from schemas.telemetry import DeliveryReceipt, LogEvent, MetricSample
 
-__all__ = ["ALERT", "DELIVERY_RECEIPT", "EXAMPLES", "INCIDENT_EVENT", "LOG_EVENT", "METRIC_SAMPLE"]
+__all__ = [
+    "ALERT",
+    "CHANGE",
+    "COMMAND",
+    "DELIVERY_RECEIPT",
+    "EXAMPLES",
+    "INCIDENT_EVENT",
+    "LOG_EVENT",
+    "METRIC_SAMPLE",
+]
 
 _T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 
@@ -66,21 +79,111 @@ ALERT = Alert(
 
 INCIDENT_EVENT = IncidentEvent(
     event=IncidentEventType.ACKNOWLEDGED,
-    incident_id="inc-20260101-0001",
+    incident_id="inc-5d41402abc4b",
     ts=_T0 + 420.0,
     actor="ana@example.com",
-    note="looking at the gateway",
+    note="looking at the database",
     incident=IncidentSnapshot(
-        id="inc-20260101-0001",
+        id="inc-5d41402abc4b",
         status=IncidentStatus.ACKNOWLEDGED,
-        severity=Severity.HIGH,
-        title="checkout-api: p99 latency of /pay above 1s",
+        severity=Severity.CRITICAL,
+        title="checkout-api: p99 latency of /pay above 1s for 5m",
         group_key="service=checkout-api",
-        services=["checkout-api"],
-        alerts=["8c1d2e3f4a5b6c7d"],
+        services=["checkout-api", "postgres"],
+        alerts=["8c1d2e3f4a5b6c7d", "0f1e2d3c4b5a6978"],
         labels={"service": "checkout-api"},
         opened_at=_T0 + 301.2,
         acknowledged_at=_T0 + 420.0,
+        domain="postgres",
+        root_cause="postgres",
+        reasons=["checkout-api depends on postgres, which is alerting"],
+        suspects=[
+            SuspectChange(
+                id="deploy-7731",
+                kind=ChangeKind.DEPLOY,
+                service="postgres",
+                version="16.4-2",
+                author="bruno@example.com",
+                ts=_T0 + 120.0,
+                link="https://ci.example.com/deploys/7731",
+                summary="postgres 16.4-2 deployed 3 min before the incident",
+            )
+        ],
+        alert_details=[
+            IncidentAlert(
+                fingerprint="8c1d2e3f4a5b6c7d",
+                alertname="checkout_latency_p99_high",
+                status=AlertStatus.FIRING,
+                severity=Severity.HIGH,
+                labels={"service": "checkout-api", "route": "/pay"},
+                summary="p99 latency of /pay above 1s for 5m",
+                first_seen=_T0 + 300.0,
+                last_seen=_T0 + 360.0,
+                count=2,
+            ),
+            IncidentAlert(
+                fingerprint="0f1e2d3c4b5a6978",
+                alertname="PostgresReplicationLag",
+                status=AlertStatus.FIRING,
+                severity=Severity.CRITICAL,
+                labels={"service": "postgres"},
+                summary="replication lag above 30s",
+                first_seen=_T0 + 330.0,
+                last_seen=_T0 + 330.0,
+            ),
+        ],
+        timeline=[
+            TimelineEntry(
+                ts=_T0 + 301.2,
+                kind=IncidentEventType.OPENED,
+                text="opened by checkout_latency_p99_high on checkout-api (high)",
+            ),
+            TimelineEntry(
+                ts=_T0 + 331.0,
+                kind=IncidentEventType.ALERT_ADDED,
+                text="PostgresReplicationLag on postgres joined: checkout-api depends on postgres, which is alerting",
+            ),
+            TimelineEntry(
+                ts=_T0 + 331.0,
+                kind=IncidentEventType.SEVERITY_CHANGED,
+                text="severity high → critical (PostgresReplicationLag on postgres)",
+            ),
+            TimelineEntry(
+                ts=_T0 + 420.0,
+                kind=IncidentEventType.ACKNOWLEDGED,
+                text="acknowledged by ana@example.com: looking at the database",
+                actor="ana@example.com",
+            ),
+        ],
+        acknowledged_by="ana@example.com",
+        detected_at=_T0 + 300.0,
+        time_to_acknowledge=120.0,
+    ),
+)
+
+CHANGE = Change(
+    id="deploy-7731",
+    kind=ChangeKind.DEPLOY,
+    service="postgres",
+    version="16.4-2",
+    author="bruno@example.com",
+    ts=_T0 + 120.0,
+    link="https://ci.example.com/deploys/7731",
+    description="minor version upgrade",
+)
+
+COMMAND = Command(
+    id="cmd-3b8e41f0",
+    kind=CommandKind.SILENCE,
+    domain="postgres",
+    actor="ana@example.com",
+    ts=_T0 + 600.0,
+    note="failover drill",
+    silence=SilenceSpec(
+        matchers=['service="postgres"', 'alertname=~"PostgresReplication.*"'],
+        starts_at=_T0 + 600.0,
+        ends_at=_T0 + 4200.0,
+        comment="postgres failover drill",
     ),
 )
 
@@ -91,6 +194,8 @@ EXAMPLES: MappingProxyType[type[Record], Record] = MappingProxyType(
         DeliveryReceipt: DELIVERY_RECEIPT,
         Alert: ALERT,
         IncidentEvent: INCIDENT_EVENT,
+        Change: CHANGE,
+        Command: COMMAND,
     }
 )
 """Record type -> a valid example instance."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from schemas.alert import Alert
 from schemas.base import Record
+from schemas.change import Change
+from schemas.command import Command
 from schemas.incident import IncidentEvent
 from schemas.telemetry import DeliveryReceipt, LogEvent, MetricSample
 
@@ -15,5 +17,7 @@ TOPIC_RECORDS: dict[str, type[Record]] = {
     "receipts": DeliveryReceipt,
     "alerts": Alert,
     "incidents": IncidentEvent,
+    "changes": Change,
+    "commands": Command,
 }
 """Topic name -> the record type its values hold."""

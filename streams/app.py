@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import faust
@@ -18,8 +18,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from correlator import AlertTransition, RuleEngine, RulePack, ServiceShard, default_rules, from_wire
 from correlator.state import shard_from_wire, shard_to_wire
-from schemas import Alert, encode
+from schemas import Alert, Command, encode
 from streams.alerts_out import alert_line, alert_record
+from streams.api import ALL_DOMAINS, ApiTokens, IncidentFollower, IncidentReadModel, register_api
+from streams.correlate import install_correlation
 from streams.ingest import IngestLoop
 from streams.intake import IntakeError, from_v2_alerts, from_webhook_v4
 from streams.intake.handlers import accepted_response, error_response, read_body
@@ -34,7 +36,7 @@ log = logging.getLogger("vigil.alerts")
 _METRICS_CONTENT_TYPE = ";".join(p for p in CONTENT_TYPE_LATEST.split(";") if "charset" not in p)
 
 
-def create_app(settings: Settings, pack: RulePack | None = None) -> faust.App:
+def create_app(settings: Settings, pack: RulePack | None = None, *, tokens: ApiTokens | None = None) -> faust.App:
     """A fully wired worker app; nothing connects until the worker starts it."""
     pack = pack if pack is not None else RulePack(rules=tuple(default_rules()))
     brokers = ";".join(b.strip() for b in settings.bootstrap.split(","))
@@ -54,6 +56,12 @@ def create_app(settings: Settings, pack: RulePack | None = None) -> faust.App:
     metrics.watch(engine, {family: topic for topic, family in settings.topics.sources().items()})
     app.vigil_metrics = metrics  # type: ignore[attr-defined]
     app.vigil_engine = engine  # type: ignore[attr-defined]
+
+    topology = pack.correlation.topology
+
+    def domain_key(labels: Mapping[str, str]) -> bytes:
+        """Alerts that may correlate share a key, so they meet in one partition and one agent."""
+        return topology.domain(labels.get("service", "")).encode()
 
     partials = app.topic(settings.topics.partials, key_serializer="raw", value_serializer="raw")
     # Each service's shard, saved after every batch that touched it; co-partitioned with
@@ -77,7 +85,7 @@ def create_app(settings: Settings, pack: RulePack | None = None) -> faust.App:
     async def publish(transitions: list[AlertTransition]) -> None:
         for transition in transitions:
             record = alert_record(transition, emitted_at=time.time())
-            await alerts.send(key=transition.labels.get("service", "").encode(), value=encode(record))
+            await alerts.send(key=domain_key(transition.labels), value=encode(record))
             metrics.alerts_out.labels("refresh" if transition.refresh else record.status).inc()
             if transition.refresh:
                 log.debug("%s (refresh)", alert_line(record))
@@ -119,7 +127,7 @@ def create_app(settings: Settings, pack: RulePack | None = None) -> faust.App:
         except IntakeError as exc:
             return error_response(exc)
         for alert in received:
-            await alerts.send(key=alert.labels["service"].encode(), value=encode(alert))
+            await alerts.send(key=domain_key(alert.labels), value=encode(alert))
         return accepted_response(len(received))
 
     @app.page("/api/v2/alerts")
@@ -135,6 +143,40 @@ def create_app(settings: Settings, pack: RulePack | None = None) -> faust.App:
 
         async def post(self, request: Any) -> Any:
             return await intake(request, from_webhook_v4)
+
+    read_model = IncidentReadModel()
+    commands = app.topic(settings.topics.commands, key_serializer="raw", value_serializer="raw")
+
+    async def send_command(command: Command) -> None:
+        """Produce one command and wait until Kafka has it; a silence (domain "*") goes to every partition."""
+        raw = encode(command)
+        if command.domain == ALL_DOMAINS:
+            sent = [await commands.send(key=b"*", value=raw, partition=p) for p in range(settings.partitions)]
+        else:
+            sent = [await commands.send(key=command.domain.encode(), value=raw)]
+        for delivered in sent:
+            await delivered
+
+    register_api(
+        app,
+        read_model=read_model,
+        send_command=send_command,
+        tokens=tokens if tokens is not None else ApiTokens.from_env(),
+    )
+
+    @app.task
+    async def follow_incidents() -> None:
+        await app.add_runtime_dependency(
+            IncidentFollower(
+                bootstrap=settings.bootstrap,
+                read_model=read_model,
+                incidents_topic=settings.topics.incidents,
+                commands_topic=settings.topics.commands,
+                loop=app.loop,
+            )
+        )
+
+    install_correlation(app, settings, pack.correlation, alerts_topic=settings.topics.alerts)
 
     @app.page("/health")
     async def health(web: Any, request: Any) -> Any:

@@ -50,12 +50,36 @@ class Topics:
     def incidents(self) -> str:
         return self._t("incidents")
 
+    @property
+    def commands(self) -> str:
+        return self._t("commands")
+
+    @property
+    def changes(self) -> str:
+        return self._t("changes")
+
+    @property
+    def changes_by_domain(self) -> str:
+        """`changes` re-keyed by correlation domain, so each meets its domain's alerts."""
+        return self._t("vigil-changes-by-domain")
+
     def sources(self) -> dict[str, str]:
         """Topic name → source family, for the topics ingest reads."""
         return {self.logs: "logs", self.metrics: "metrics", self.receipts: "receipts"}
 
     def all(self) -> list[str]:
-        return [self.logs, self.metrics, self.receipts, self.deadletter, self.partials, self.alerts, self.incidents]
+        return [
+            self.logs,
+            self.metrics,
+            self.receipts,
+            self.deadletter,
+            self.partials,
+            self.alerts,
+            self.incidents,
+            self.changes,
+            self.changes_by_domain,
+            self.commands,
+        ]
 
 
 @dataclass(frozen=True, slots=True)

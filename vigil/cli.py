@@ -7,6 +7,9 @@ import os
 import sys
 from collections.abc import Sequence
 
+from vigil.commands.incidents import add_incidents_parser
+from vigil.commands.silences import add_silence_parser
+
 __all__ = ["build_parser", "main"]
 
 _DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
@@ -62,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     rule_tests = sub.add_parser("test-rules", help="run rule-pack unit tests (promtool style) through the engine")
     rule_tests.add_argument("files", nargs="+", metavar="FILE", help="test files, e.g. packs/*.tests.yaml")
 
+    add_incidents_parser(sub)
+    add_silence_parser(sub)
+
     demo = sub.add_parser("demo", help="local broker + worker + demo traffic with an injected fault (make run)")
     demo.add_argument("--data-dir", default="var", help="keeps broker data across restarts")
     demo.add_argument("--web-port", type=int, default=6066)
@@ -96,6 +102,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from vigil.commands.test_rules import test_rules
 
         return test_rules(args)
+    if args.command == "incidents":
+        from vigil.commands.incidents import incidents
+
+        return incidents(args)
+    if args.command == "silence":
+        from vigil.commands.silences import silence
+
+        return silence(args)
     from vigil.commands.demo import demo
 
     return demo(args)

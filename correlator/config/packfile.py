@@ -13,6 +13,7 @@ import string
 from collections.abc import Iterable, Mapping, Sequence
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 from correlator.config.catalog import COUNTED_SERIES, LABEL_VALUES, SEVERITIES, SOURCES
 from correlator.config.durations import format_duration
@@ -20,6 +21,7 @@ from correlator.config.errors import ConfigError, ConfigProblem
 from correlator.config.fields import Report, Section, describe
 from correlator.config.source import LineMap, parse_yaml
 from correlator.engine import check_pack
+from correlator.incidents.config import CorrelationSettings, settings_from_mapping
 from correlator.pack import EvaluationSettings, LogPattern, RulePack
 from correlator.rules import AbsenceRule, Aggregation, Comparison, Matcher, ThresholdRule
 from correlator.slo import SliSpec, Slo
@@ -30,7 +32,7 @@ __all__ = ["load_pack", "load_packs", "merge_packs", "parse_pack"]
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:-]*")
 _NAME_SHAPE = "a name of letters, digits, _ . : or - (no spaces)"
 
-_TOP_KEYS = ("settings", "log_patterns", "rules", "slos")
+_TOP_KEYS = ("settings", "log_patterns", "rules", "slos", "correlation")
 _SETTINGS_KEYS = ("window", "allowed_lateness", "refresh", "receipt_timeout")
 _PATTERN_KEYS = ("name", "regex")
 _THRESHOLD_KEYS = (
@@ -142,6 +144,11 @@ def merge_packs(packs: Sequence[tuple[str, RulePack]]) -> RulePack:
             owner = owners.setdefault((kind, name), file)
             if owner != file:
                 problems.append(ConfigProblem(file, None, f"{kind} {name} is also defined in {owner}"))
+    correlations = [(file, p.correlation) for file, p in packs if p.correlation != CorrelationSettings()]
+    for file, _ in correlations[1:]:
+        problems.append(
+            ConfigProblem(file, None, f"correlation is also set in {correlations[0][0]}; set it in one file only")
+        )
     if problems:
         raise ConfigError(problems)
     return RulePack(
@@ -150,6 +157,7 @@ def merge_packs(packs: Sequence[tuple[str, RulePack]]) -> RulePack:
         slos=tuple(s for _, p in packs for s in p.slos),
         log_patterns=tuple(lp for _, p in packs for lp in p.log_patterns),
         settings=first.settings,
+        correlation=correlations[0][1] if correlations else CorrelationSettings(),
     )
 
 
@@ -173,13 +181,29 @@ class _PackReader:
         patterns = self._log_patterns(top)
         rules, absence = self._rules(top)
         slos = self._slos(top, {r.name for r in (*rules, *absence)})
-        pack = RulePack(rules=rules, absence=absence, slos=slos, log_patterns=patterns, settings=settings)
+        correlation = self._correlation(top)
+        pack = RulePack(
+            rules=rules, absence=absence, slos=slos, log_patterns=patterns, settings=settings, correlation=correlation
+        )
         if self.report.count == 0:
             try:
                 check_pack(pack)
             except ValueError as exc:  # the checks above should have said so already
                 self.report.add(data.line, f"the engine refuses this pack: {exc}")
         return pack
+
+    # -- correlation ----------------------------------------------------------
+
+    def _correlation(self, top: Section) -> CorrelationSettings:
+        """Grouping, topology, inhibition and maintenance (correlator.incidents.config has the format)."""
+        data = top.data.get("correlation")
+        if data is None:
+            return CorrelationSettings()
+        try:
+            return settings_from_mapping(_plain(data))
+        except ValueError as exc:
+            self.report.add(top.line("correlation"), f"correlation: {exc}")
+            return CorrelationSettings()
 
     # -- settings -------------------------------------------------------------
 
@@ -598,3 +622,12 @@ def _template_problem(template: str, context: dict[str, object], fields: Sequenc
     except (ValueError, AttributeError, TypeError, IndexError) as exc:
         return f"cannot render {template!r}: {exc}"
     return None
+
+
+def _plain(value: Any) -> Any:
+    """Line-annotated YAML values as plain dicts and lists."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value

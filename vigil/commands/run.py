@@ -30,6 +30,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"vigil run: refusing to start: {len(exc.problems)} problem(s) in the rule config", file=sys.stderr)
         return 2
 
+    from streams.api import ApiTokens, TokenConfigError
+
+    try:
+        tokens = ApiTokens.from_env()
+    except TokenConfigError as exc:
+        print(f"vigil run: refusing to start: API tokens: {exc}", file=sys.stderr)
+        return 2
+
     import faust
 
     from streams.app import create_app
@@ -39,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         bootstrap=args.bootstrap, web_host=args.web_host, web_port=args.web_port, data_dir=Path(args.data_dir)
     )
     asyncio.run(ensure_topics(settings.bootstrap, settings.topics.all(), partitions=settings.partitions))
-    app = create_app(settings, pack)
+    app = create_app(settings, pack, tokens=tokens)
     worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
     worker.execute_from_commandline()
     return 0

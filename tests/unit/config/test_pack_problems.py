@@ -53,11 +53,15 @@ def problems_of(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str | byt
 
 CASES: list[tuple[str, str | bytes, str]] = [
     # -- the file ---------------------------------------------------------------------------------
-    ("empty", "", "pack.yaml:1: file is empty: expected a mapping with keys settings, log_patterns, rules, slos"),
+    (
+        "empty",
+        "",
+        "pack.yaml:1: file is empty: expected a mapping with keys settings, log_patterns, rules, slos, correlation",
+    ),
     (
         "only comments",
         "# nothing yet\n",
-        "pack.yaml:1: file is empty: expected a mapping with keys settings, log_patterns, rules, slos",
+        "pack.yaml:1: file is empty: expected a mapping with keys settings, log_patterns, rules, slos, correlation",
     ),
     (
         "syntax",
@@ -72,7 +76,7 @@ CASES: list[tuple[str, str | bytes, str]] = [
     (
         "not a mapping",
         "- a\n- b\n",
-        "pack.yaml:1: a rule pack must be a mapping with keys settings, log_patterns, rules, slos, got a list",
+        "pack.yaml:1: a rule pack must be a mapping with keys settings, log_patterns, rules, slos, correlation, got a list",
     ),
     ("not utf-8", b"rules:\n  - name: \xff\n", "pack.yaml:2: not UTF-8 text: invalid start byte"),
     ("duplicate yaml key", rule("threshold: 0.7"), "pack.yaml:9: duplicate key 'threshold' (first at line 7)"),
@@ -80,7 +84,7 @@ CASES: list[tuple[str, str | bytes, str]] = [
     (
         "unknown top-level key",
         "rule: []\n",
-        "pack.yaml:1: unknown key 'rule' (allowed: settings, log_patterns, rules, slos); did you mean 'rules'?",
+        "pack.yaml:1: unknown key 'rule' (allowed: settings, log_patterns, rules, slos, correlation); did you mean 'rules'?",
     ),
     (
         "unknown rule key",

@@ -347,6 +347,12 @@ def _strategy(info: Any) -> st.SearchStrategy[Any]:
             allow_nan=False,
             allow_infinity=False,
         )
+    if isinstance(info, mi.IntType):
+        low = info.gt + 1 if info.gt is not None else info.ge
+        high = info.lt - 1 if info.lt is not None else info.le
+        return st.integers(min_value=low, max_value=high if high is not None else 2**31)
+    if isinstance(info, mi.BoolType):
+        return st.booleans()
     if isinstance(info, mi.LiteralType):
         return st.sampled_from(info.values)
     if isinstance(info, mi.EnumType):

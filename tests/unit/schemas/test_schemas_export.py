@@ -54,6 +54,8 @@ def test_export_all_returns_sorted_paths_inside_out_dir(tmp_path: Path) -> None:
     assert {p.parent for p in written} == {tmp_path / "new" / "dir"}
     assert [p.name for p in written] == [
         "alert.v1.schema.json",
+        "change.v1.schema.json",
+        "command.v1.schema.json",
         "delivery-receipt.v1.schema.json",
         "incident-event.v1.schema.json",
         "log-event.v1.schema.json",
