@@ -93,7 +93,8 @@ def install_correlation(
         async for event in stream.events():
             topic = event.message.topic
             domain = (event.key or b"").decode("utf-8", "replace")
-            now = time.time()
+            # The record's own time, not the clock: replaying the topics reproduces the same incidents.
+            now = event.message.timestamp or time.time()
             try:
                 if topic == alerts_topic:
                     target = book(domain)

@@ -29,7 +29,7 @@ def test_check_config_ok(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr()
     assert out.err == ""
     assert out.out.splitlines() == [
-        f"{PACKS / name}: OK (6 rules, 1 absence rule, 5 SLOs → 20 burn-rate alerts, 2 log patterns; base window 10s)"
+        f"{PACKS / name}: OK (7 rules, 1 absence rule, 5 SLOs → 20 burn-rate alerts, 3 log patterns; base window 10s)"
         for name in ("default.yaml", "demo.yaml")
     ]
 

@@ -18,7 +18,7 @@ PACKS = Path(__file__).resolve().parents[3] / "packs"
 def test_shipped_pack_loads_without_problems(name: str) -> None:
     pack = load_pack(PACKS / name)
     assert describe_pack(pack) == (
-        "6 rules, 1 absence rule, 5 SLOs → 20 burn-rate alerts, 2 log patterns; base window 10s"
+        "7 rules, 1 absence rule, 5 SLOs → 20 burn-rate alerts, 3 log patterns; base window 10s"
     )
 
 
