@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -72,7 +73,7 @@ def demo(args: argparse.Namespace) -> int:
 
 def _start_worker(bootstrap: str, data: Path, web_port: int, config: Path) -> subprocess.Popen[bytes]:
     log = (data / "worker.log").open("ab")
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "VIGIL_API_TOKENS": _tokens()}
     cmd = [
         sys.executable,
         "-m",
@@ -105,6 +106,7 @@ async def _traffic_and_alerts(
     tasks = [
         asyncio.create_task(run_demo_traffic(bootstrap, stop=stop, console=console)),
         asyncio.create_task(_print_alerts(bootstrap, console, started, stop)),
+        asyncio.create_task(_print_incidents(bootstrap, console, started, web_port)),
         asyncio.create_task(_watch(worker, stop, console)),
         asyncio.create_task(_heartbeat(web_port, console, started)),
     ]
@@ -147,6 +149,50 @@ async def _heartbeat(web_port: int, console: Console, started: float, every: flo
                 f"{totals.get('vigil_active_alerts', 0):.0f} alerts firing[/]"
             )
             last = ingested
+
+
+def _tokens() -> str:
+    """API tokens for this demo run: the user's VIGIL_API_TOKENS, else a responder token made up now."""
+    if os.environ.get("VIGIL_API_TOKENS"):
+        return os.environ["VIGIL_API_TOKENS"]
+    os.environ.setdefault("VIGIL_TOKEN", "demo-" + secrets.token_hex(12))
+    return f"{os.environ['VIGIL_TOKEN']}:responder:you"
+
+
+async def _print_incidents(bootstrap: str, console: Console, started: float, web_port: int) -> None:
+    """Each change of an incident, as the people on call would see it."""
+    from aiokafka import AIOKafkaConsumer
+
+    from schemas import IncidentEvent, SchemaError, decode
+
+    consumer = AIOKafkaConsumer(
+        "incidents", bootstrap_servers=bootstrap, auto_offset_reset="latest", isolation_level="read_committed"
+    )
+    await consumer.start()
+    token = os.environ.get("VIGIL_TOKEN", "<your token>")
+    try:
+        async for record in consumer:
+            try:
+                event = decode(IncidentEvent, record.value)
+            except SchemaError as exc:
+                console.print(f"[yellow]unreadable incident record: {exc}[/]")
+                continue
+            incident = event.incident
+            alerts = f"{len(incident.alerts)} alert{'s' if len(incident.alerts) != 1 else ''}"
+            root = f", root cause: [bold]{escape(incident.root_cause)}[/]" if incident.root_cause else ""
+            console.print(
+                f"[bold magenta]▲ INCIDENT {event.event.upper()}[/] {incident.id} {escape(f'[{incident.severity}]')} "
+                f"{escape(incident.title)} ({alerts}{root}, {incident.status})  "
+                f"[dim](+{time.monotonic() - started:.0f}s)[/]"
+            )
+            if event.event == "opened":
+                console.print(
+                    f"  ack it: [bold]VIGIL_TOKEN={token} vigil incidents ack {incident.id}[/]  or  "
+                    f"curl -X POST -H 'Authorization: Bearer {token}' "
+                    f"http://127.0.0.1:{web_port}/api/incidents/{incident.id}/ack"
+                )
+    finally:
+        await consumer.stop()
 
 
 async def _print_alerts(bootstrap: str, console: Console, started: float, stop: asyncio.Event) -> None:
