@@ -41,9 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="rule pack (repeat to merge several; default: $VIGIL_CONFIG or packs/default.yaml)",
     )
 
-    produce = sub.add_parser("produce", help="send JSON lines to logs, metrics or receipts")
+    produce = sub.add_parser("produce", help="send JSON lines to logs, metrics, receipts or changes")
     _bootstrap(produce)
-    produce.add_argument("topic", choices=["logs", "metrics", "receipts"])
+    produce.add_argument("topic", choices=["logs", "metrics", "receipts", "changes"])
     produce.add_argument("file", nargs="?", default="-", help="JSON-lines file, or - for stdin (default)")
 
     tail = sub.add_parser("tail", help="pretty-print records of a topic as they arrive")
