@@ -87,8 +87,28 @@ class Matcher:
         return cls(m.group(1), m.group(2), m.group(3))
 
 
+class _SeriesSelector:
+    """Selection and grouping shared by every rule that reads series."""
+
+    __slots__ = ()
+    source: str
+    metric: str
+    matchers: tuple[Matcher, ...]
+    group_by: tuple[str, ...]
+
+    def selects(self, series: SeriesKey) -> bool:
+        return (
+            series.source == self.source
+            and series.name == self.metric
+            and all(m.matches(series) for m in self.matchers)
+        )
+
+    def group_of(self, series: SeriesKey) -> tuple[tuple[str, str], ...]:
+        return tuple((label, series.label(label) or "") for label in self.group_by)
+
+
 @dataclass(frozen=True, slots=True)
-class ThresholdRule:
+class ThresholdRule(_SeriesSelector):
     """One alerting rule; immutable so it can be shared by live and replay engines."""
 
     name: str
@@ -113,22 +133,12 @@ class ThresholdRule:
         step = self.every_seconds or base_window
         return abs(end / step - round(end / step)) < 1e-9
 
-    def selects(self, series: SeriesKey) -> bool:
-        return (
-            series.source == self.source
-            and series.name == self.metric
-            and all(m.matches(series) for m in self.matchers)
-        )
-
-    def group_of(self, series: SeriesKey) -> tuple[tuple[str, str], ...]:
-        return tuple((label, series.label(label) or "") for label in self.group_by)
-
     def in_numerator(self, series: SeriesKey) -> bool:
         return all(m.matches(series) for m in self.numerator)
 
 
 @dataclass(frozen=True, slots=True)
-class AbsenceRule:
+class AbsenceRule(_SeriesSelector):
     """ "No data from X for T", judged by wall clock so a dead service still alerts.
 
     Event time stops when a service stops sending, so absence cannot be an
@@ -144,16 +154,6 @@ class AbsenceRule:
     severity: str = "critical"
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
-
-    def selects(self, series: SeriesKey) -> bool:
-        return (
-            series.source == self.source
-            and series.name == self.metric
-            and all(m.matches(series) for m in self.matchers)
-        )
-
-    def group_of(self, series: SeriesKey) -> tuple[tuple[str, str], ...]:
-        return tuple((label, series.label(label) or "") for label in self.group_by)
 
 
 def aggregate_value(
