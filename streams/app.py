@@ -27,6 +27,7 @@ from streams.intake import IntakeError, from_v2_alerts, from_webhook_v4
 from streams.intake.handlers import accepted_response, error_response, read_body
 from streams.metrics import WorkerMetrics
 from streams.settings import Settings
+from streams.tables import partitioner_ready
 
 __all__ = ["create_app"]
 
@@ -79,6 +80,7 @@ def create_app(settings: Settings, pack: RulePack | None = None, *, tokens: ApiT
         return shard_from_wire(engine, orjson.loads(raw)) if raw is not None else None
 
     engine.restore = restore
+    ready = partitioner_ready(app, saved_shards)
     restored_all = False
     alerts = app.topic(settings.topics.alerts, key_serializer="raw", value_serializer="raw")
 
@@ -94,6 +96,7 @@ def create_app(settings: Settings, pack: RulePack | None = None, *, tokens: ApiT
 
     @app.agent(partials, name="evaluate")
     async def evaluate(stream: Any) -> None:
+        await ready.wait()
         async for events in stream.take_events(2000, within=0.25):
             for event in events:
                 engine.add(from_wire(orjson.loads(event.value)), event.message.offset)

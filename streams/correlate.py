@@ -21,6 +21,7 @@ from correlator.incidents import CorrelationSettings, IncidentBook
 from schemas import Alert, Change, Command, IncidentEvent, SchemaError, decode, encode
 from streams.api import ALL_DOMAINS  # a command for every domain (silences), sent to every partition
 from streams.settings import Settings
+from streams.tables import partitioner_ready
 
 __all__ = ["install_correlation"]
 
@@ -45,6 +46,7 @@ def install_correlation(
         partitions=settings.partitions,
         use_partitioner=True,
     )
+    ready = partitioner_ready(app, saved)
     books: dict[str, IncidentBook] = {}
     broadcasts: list[Command] = []  #: silences for every domain, replayed into books created later
 
@@ -90,6 +92,7 @@ def install_correlation(
 
     @app.agent(inbox, name="correlate")
     async def correlate(stream: Any) -> None:
+        await ready.wait()
         async for event in stream.events():
             topic = event.message.topic
             domain = (event.key or b"").decode("utf-8", "replace")
@@ -125,6 +128,8 @@ def install_correlation(
     @app.timer(interval=1.0)
     async def incident_clock() -> None:
         """Auto-resolve, silence expiry and flap stabilisation run on wall-clock time."""
+        if not ready.is_set():
+            return
         now = time.time()
         for target in list(books.values()):
             events = target.tick(now)

@@ -89,6 +89,7 @@ class Silence:
 class _Incident:
     snapshot: IncidentSnapshot
     events: list[dict[str, Any]] = field(default_factory=list)
+    recent: list[bytes] = field(default_factory=list)  #: the last few events whole, to spot redeliveries
 
 
 class IncidentReadModel:
@@ -117,13 +118,16 @@ class IncidentReadModel:
     def apply(self, event: IncidentEvent) -> None:
         """Fold one incident event in; a redelivered duplicate changes nothing."""
         summary = {k: v for k, v in msgspec.to_builtins(event).items() if k not in ("incident", "v")}
+        # Two changes in the same second look alike without their snapshots: compare whole events.
+        whole = msgspec.json.encode(event)
         entry = self._incidents.get(event.incident_id)
         if entry is None:
             entry = self._incidents[event.incident_id] = _Incident(event.incident)
-        elif summary in entry.events[-_DEDUP_WINDOW:]:
+        elif whole in entry.recent:
             return
         else:
             self._incidents.move_to_end(event.incident_id)
+        entry.recent = [*entry.recent[-(_DEDUP_WINDOW - 1) :], whole]
         entry.snapshot = event.incident
         entry.events.append(summary)
         if len(entry.events) > self.max_events:

@@ -43,14 +43,14 @@ def prometheus_alert(name: str, service: str, severity: str) -> dict[str, object
     }
 
 
-def wait_for(predicate, timeout: float = 30.0):  # type: ignore[no-untyped-def]
+def wait_for(predicate, timeout: float = 30.0, show=None):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(0.3)
-    raise AssertionError("condition not met in time")
+    raise AssertionError(f"{predicate.__name__} not met in {timeout}s; last seen: {show() if show else None}")
 
 
 async def test_storm_becomes_one_incident_with_root_cause_and_can_be_acked(
@@ -76,7 +76,9 @@ async def test_storm_becomes_one_incident_with_root_cause_and_can_be_acked(
                 answer if code == 200 and answer["count"] == 1 and len(answer["incidents"][0]["alerts"]) == 3 else None
             )
 
-        incident = wait_for(one_incident)["incidents"][0]
+        incident = wait_for(one_incident, show=lambda: call(f"{worker.web}/api/incidents", token=VIEWER))["incidents"][
+            0
+        ]
         assert incident["root_cause"] == "postgres"
         assert incident["severity"] == "critical" and incident["status"] == "triggered"
         assert incident["reasons"], incident
@@ -99,7 +101,9 @@ async def test_storm_becomes_one_incident_with_root_cause_and_can_be_acked(
             code, answer = call(f"{worker.web}/api/incidents/{incident['id']}", token=VIEWER)
             return code == 200 and answer["incident"]["status"] == "acknowledged"
 
-        wait_for(acked)
+        wait_for(
+            acked, show=lambda: call(f"{worker.web}/api/incidents/{incident['id']}", token=VIEWER)[1].get("events")
+        )
         records = await read_until(
             worker.bootstrap,
             worker.topics.incidents,

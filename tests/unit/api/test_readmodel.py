@@ -125,3 +125,22 @@ def test_long_expired_silences_are_forgotten():
     assert model.silences(T0 + 50, include_expired=True)
     assert model.silences(T0 + 200, include_expired=True) == []
     assert model.silence("s1") is None
+
+
+def test_two_changes_in_the_same_second_are_both_kept() -> None:
+    """Alerts posted together produce events with equal times; only their snapshots differ."""
+    import msgspec
+
+    from schemas import EXAMPLES, IncidentEvent
+
+    example = EXAMPLES[IncidentEvent]
+    first = msgspec.structs.replace(example, event="alert_added")
+    second = msgspec.structs.replace(
+        first, incident=msgspec.structs.replace(first.incident, alerts=[*first.incident.alerts, "0123456789abcdef"])
+    )
+    model = IncidentReadModel()
+    model.apply(first)
+    model.apply(second)
+    model.apply(second)  # a redelivery
+    assert model.incident(first.incident_id).alerts == second.incident.alerts
+    assert [e["event"] for e in model.events(first.incident_id)] == ["alert_added", "alert_added"]
