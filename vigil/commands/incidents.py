@@ -195,11 +195,10 @@ def _list(client: ApiClient, args: argparse.Namespace) -> None:
     if args.json:
         print(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode())
         return
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    console = Console(highlight=False)
+    console = _console()
     if not body["incidents"]:
         console.print("no incidents")
         return
@@ -225,11 +224,10 @@ def _show(client: ApiClient, args: argparse.Namespace) -> None:
     if args.json:
         print(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode())
         return
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    console = Console(highlight=False)
+    console = _console()
     inc = body["incident"]
     console.print(f"[bold]{escape(inc['title'])}[/]")
     console.print(f"{escape(inc['id'])}  {_status(inc['status'])}  {_severity(inc['severity'])}")
@@ -328,3 +326,10 @@ def _status(status: str) -> str:
 def _severity(severity: str) -> str:
     style = {"critical": "bold red", "high": "red", "medium": "yellow"}.get(severity, "dim")
     return f"[{style}]{severity}[/]"
+
+
+def _console() -> Any:
+    """A terminal's own width; piped output gets room enough not to wrap titles word by word."""
+    from rich.console import Console
+
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
