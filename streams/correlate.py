@@ -48,6 +48,7 @@ def install_correlation(
     )
     ready = partitioner_ready(app, saved)
     books: dict[str, IncidentBook] = {}
+    unsaved: set[str] = set()  #: books changed only by refreshes since their last save
     broadcasts: list[Command] = []  #: silences for every domain, replayed into books created later
 
     def book(domain: str) -> IncidentBook:
@@ -76,6 +77,7 @@ def install_correlation(
                 )
 
     def save(book_: IncidentBook) -> None:
+        unsaved.discard(book_.domain)
         saved[book_.domain.encode()] = orjson.dumps(book_.to_wire())  # reassigned: reaches the changelog
 
     @app.agent(changes, name="route-changes")
@@ -101,8 +103,14 @@ def install_correlation(
             try:
                 if topic == alerts_topic:
                     target = book(domain)
-                    await publish(target.on_alert(decode(Alert, event.value), now))
-                    save(target)
+                    changes_ = target.on_alert(decode(Alert, event.value), now)
+                    await publish(changes_)
+                    if changes_:
+                        save(target)
+                    else:
+                        # A refresh or duplicate only moves counters: save with the next clock tick,
+                        # rather than writing the whole book to the changelog for every re-sent alert.
+                        unsaved.add(target.domain)
                 elif topic == topics.commands:
                     await apply_command(decode(Command, event.value), now)
                 else:
@@ -135,4 +143,6 @@ def install_correlation(
             events = target.tick(now)
             if events:
                 await publish(events)
+            if events or target.domain in unsaved:
                 save(target)
+        unsaved.clear()
