@@ -199,11 +199,16 @@ class _PackReader:
         data = top.data.get("correlation")
         if data is None:
             return CorrelationSettings()
+        if not isinstance(data, dict):
+            self.report.add(top.line("correlation"), f"correlation: expected a mapping, got {describe(data)}")
+            return CorrelationSettings()
         try:
             return settings_from_mapping(_plain(data))
         except ValueError as exc:
             self.report.add(top.line("correlation"), f"correlation: {exc}")
-            return CorrelationSettings()
+        except (TypeError, AttributeError, KeyError) as exc:  # a list or number where a mapping belongs, etc.
+            self.report.add(top.line("correlation"), f"correlation: malformed section ({exc})")
+        return CorrelationSettings()
 
     # -- settings -------------------------------------------------------------
 
