@@ -40,7 +40,6 @@ import os
 import platform
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -58,7 +57,7 @@ from schemas import Alert, IncidentEvent, decode, encode
 from streams.settings import Topics
 from streams.topics import ensure_topics
 from vigil.broker import LocalKafka
-from vigil.children import die_with_parent, stop_child
+from vigil.children import free_port, spawn_worker, stop_child
 
 REPO = Path(__file__).resolve().parent.parent
 PARTITIONS = 3
@@ -181,35 +180,21 @@ def percentiles(values: list[float]) -> dict[str, Any]:
 # ------------------------------------------------------------------ worker
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_worker(bootstrap: str, prefix: str, app_id: str, work: Path) -> tuple[subprocess.Popen[bytes], Path]:
     pack = work / "correlation-only.yaml"
     pack.write_text(pack_text())
-    port = _free_port()
+    port = free_port()
     log = work / "worker.log"
-    env = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "VIGIL_TOPIC_PREFIX": prefix,
-        "VIGIL_APP_ID": app_id,
-        "VIGIL_WEB_PORT": str(port),
-        "VIGIL_DATA_DIR": str(work / "worker-data"),
-        "VIGIL_CONFIG": str(pack),
-    }
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "vigil.cli", "run", "--loglevel", "warning"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=REPO,
-            preexec_fn=die_with_parent(),
-        )
+    proc = spawn_worker(
+        bootstrap=bootstrap,
+        prefix=prefix,
+        app_id=app_id,
+        web_port=port,
+        data_dir=work / "worker-data",
+        log=log,
+        env={"VIGIL_CONFIG": str(pack)},
+        loglevel="warning",
+    )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -43,7 +43,6 @@ import platform
 import pstats
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -77,7 +76,7 @@ from streams.metrics import WorkerMetrics
 from streams.settings import Settings, Topics
 from streams.topics import ensure_topics
 from vigil.broker import KAFKA_VERSION, LocalKafka
-from vigil.children import die_with_parent, stop_child
+from vigil.children import die_with_parent, free_port, spawn_worker, stop_child
 from vigil.scrape import metric_total
 
 REPO = Path(__file__).resolve().parent.parent
@@ -435,12 +434,6 @@ async def windowing_in_process(
 # ------------------------------------------------------------------ phase 2b: the real worker
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _get(url: str) -> bytes | None:
     try:
         with urllib.request.urlopen(url, timeout=2) as resp:
@@ -478,27 +471,19 @@ def vigil_worker(
     timeout: float,
     poll: float = 0.05,
 ) -> dict[str, Any]:
-    port = _free_port()
+    port = free_port()
     log = work / "worker.log"
-    env = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "VIGIL_TOPIC_PREFIX": prefix,
-        "VIGIL_APP_ID": app_id,
-        "VIGIL_WEB_PORT": str(port),
-        "VIGIL_DATA_DIR": str(work / "worker-data"),
-    }
     metrics_url, health_url = f"http://127.0.0.1:{port}/metrics", f"http://127.0.0.1:{port}/health"
     source = f"{prefix}metrics"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "vigil.cli", "run", "--loglevel", "warning"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=REPO,
-            preexec_fn=die_with_parent(),
-        )
+    proc = spawn_worker(
+        bootstrap=bootstrap,
+        prefix=prefix,
+        app_id=app_id,
+        web_port=port,
+        data_dir=work / "worker-data",
+        log=log,
+        loglevel="warning",
+    )
     launched = time.perf_counter()
     first: tuple[float, float] | None = None  # (time, count) of the first poll that saw events
     cpu_first = cpu_ingest = cpu_e2e = 0.0

@@ -11,10 +11,13 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import socket
 import subprocess
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
-__all__ = ["die_with_parent", "stop_child"]
+__all__ = ["die_with_parent", "free_port", "spawn_worker", "stop_child"]
 
 _PR_SET_PDEATHSIG = 1
 
@@ -41,3 +44,46 @@ def stop_child(proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
     proc.wait()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def spawn_worker(
+    *,
+    bootstrap: str,
+    prefix: str,
+    app_id: str,
+    web_port: int,
+    data_dir: Path,
+    log: Path,
+    env: Mapping[str, str] | None = None,
+    loglevel: str = "info",
+) -> subprocess.Popen[bytes]:
+    """A `vigil run` process with its own topics (prefix), group (app id), port and state, tied to us.
+
+    Tests and benchmarks run real workers side by side on one broker; this
+    is the one place that knows how to set one up.
+    """
+    child_env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "VIGIL_TOPIC_PREFIX": prefix,
+        "VIGIL_APP_ID": app_id,
+        "VIGIL_WEB_PORT": str(web_port),
+        "VIGIL_DATA_DIR": str(data_dir),
+        **(env or {}),
+    }
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "vigil.cli", "run", "--loglevel", loglevel],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=child_env,
+            cwd=Path(__file__).resolve().parents[1],
+            preexec_fn=die_with_parent(),
+        )

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 import uuid
@@ -15,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from streams.settings import Topics
-from vigil.children import die_with_parent, stop_child
+from vigil.children import free_port, spawn_worker, stop_child
 from vigil.scrape import metric_total
 
 
@@ -35,36 +32,22 @@ class RunningWorker:
         return metric_total(self.metrics_text(), name, **labels)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def running_worker(bootstrap: str, tmp: Path, *, tag: str | None = None, **env: str) -> Iterator[RunningWorker]:
     """A worker with its own topics; pass the same `tag` again to restart the same worker."""
     tag = tag or uuid.uuid4().hex[:8]
     prefix = f"t{tag}-"
-    port = _free_port()
+    port = free_port()
     log = tmp / f"worker-{tag}.log"
-    child_env = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "VIGIL_TOPIC_PREFIX": prefix,
-        "VIGIL_APP_ID": f"vigil-{tag}",
-        "VIGIL_WEB_PORT": str(port),
-        "VIGIL_DATA_DIR": str(tmp / f"worker-{tag}"),
-        **env,
-    }
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "vigil.cli", "run", "--loglevel", "info"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=child_env,
-            preexec_fn=die_with_parent(),
-        )
+    proc = spawn_worker(
+        bootstrap=bootstrap,
+        prefix=prefix,
+        app_id=f"vigil-{tag}",
+        web_port=port,
+        data_dir=Path(env.pop("VIGIL_DATA_DIR", str(tmp / f"worker-{tag}"))),
+        log=log,
+        env=env,
+    )
     worker = RunningWorker(bootstrap, Topics(prefix=prefix), f"http://127.0.0.1:{port}", log)
     try:
         _wait_healthy(worker, proc, timeout=60)
