@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from correlator.alerts import AlertPhase, AlertState, AlertTransition, fingerprint
+from correlator.durations import format_duration
 from correlator.pack import RulePack
 from correlator.partials import Partial, Watermark
 from correlator.rules import AbsenceRule, ThresholdRule, aggregate_value
@@ -188,7 +189,7 @@ class ServiceShard:
         def burn(seconds: float) -> float:
             ratio = ratios[seconds]
             rate = 0.0 if ratio is None else ratio / slo.error_budget
-            rates[_duration(seconds)] = rate
+            rates[format_duration(seconds)] = rate
             return rate
 
         for alert in burns:
@@ -270,8 +271,8 @@ class ServiceShard:
             extra = {
                 **slo.labels,
                 "slo": slo.name,
-                "long_window": _duration(rule.long_seconds),
-                "short_window": _duration(rule.short_seconds),
+                "long_window": format_duration(rule.long_seconds),
+                "short_window": format_duration(rule.short_seconds),
             }
             annotations = {
                 "summary": "{slo} is burning its error budget {value:.1f}× faster than sustainable "
@@ -394,17 +395,6 @@ class RuleEngine:
 
     def series_count(self) -> int:
         return sum(len(w) for shard in self.shards.values() for w in shard.windows.values())
-
-
-def _duration(seconds: float) -> str:
-    """Prometheus-style duration text: 3600 → 1h, 300 → 5m, 90 → 1m30s."""
-    parts = []
-    rest = int(round(seconds))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if rest >= size:
-            parts.append(f"{rest // size}{unit}")
-            rest %= size
-    return "".join(parts) or "0s"
 
 
 def _render(template: str, context: dict[str, object]) -> str:

@@ -192,7 +192,10 @@ def aggregate_value(
 
 
 def default_rules() -> list[ThresholdRule]:
-    """The seed platform's SLAs, as first-cut threshold rules (burn-rate SLOs come later)."""
+    """The first-cut SLA rules, kept as a fixed workload for the benchmarks.
+
+    The pack a worker runs by default is packs/default.yaml; this is not it.
+    """
     m = Matcher.parse
     return [
         ThresholdRule(

@@ -53,11 +53,11 @@ from pathlib import Path
 
 from correlator.alerts import AlertTransition
 from correlator.config.catalog import COUNTED_SERIES, SOURCES
-from correlator.config.durations import format_duration
 from correlator.config.errors import ConfigError, ConfigProblem
 from correlator.config.fields import Report, Section, describe
 from correlator.config.packfile import load_packs
 from correlator.config.source import LineMap, parse_yaml
+from correlator.durations import format_duration
 from correlator.engine import RuleEngine
 from correlator.pack import RulePack
 from correlator.partials import PartialFolder, Watermark

@@ -16,7 +16,7 @@ import orjson
 from faust.web import View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from correlator import AlertTransition, RuleEngine, RulePack, ServiceShard, default_rules, from_wire
+from correlator import AlertTransition, RuleEngine, RulePack, ServiceShard, from_wire
 from correlator.state import shard_from_wire, shard_to_wire
 from schemas import Alert, Command, encode
 from streams.alerts_out import alert_line, alert_record
@@ -37,9 +37,8 @@ log = logging.getLogger("vigil.alerts")
 _METRICS_CONTENT_TYPE = ";".join(p for p in CONTENT_TYPE_LATEST.split(";") if "charset" not in p)
 
 
-def create_app(settings: Settings, pack: RulePack | None = None, *, tokens: ApiTokens | None = None) -> faust.App:
+def create_app(settings: Settings, pack: RulePack, *, tokens: ApiTokens | None = None) -> faust.App:
     """A fully wired worker app; nothing connects until the worker starts it."""
-    pack = pack if pack is not None else RulePack(rules=tuple(default_rules()))
     brokers = ";".join(b.strip() for b in settings.bootstrap.split(","))
     app = faust.App(
         settings.app_id,

@@ -60,10 +60,10 @@ strings over the alert's labels plus `value` and `threshold` (and, for an
 SLO's burn-rate alerts, `slo`, `long_window`, `short_window`).
 """
 
-from correlator.config.durations import format_duration, parse_duration
 from correlator.config.errors import ConfigError, ConfigProblem
 from correlator.config.packfile import load_pack, load_packs, merge_packs, parse_pack
 from correlator.config.summary import describe_pack
+from correlator.durations import format_duration, parse_duration
 
 __all__ = [
     "ConfigError",

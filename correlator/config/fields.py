@@ -17,9 +17,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from correlator.config.durations import parse_duration
 from correlator.config.errors import ConfigProblem
 from correlator.config.source import LineList, LineMap
+from correlator.durations import parse_duration
 from correlator.rules import Matcher
 
 __all__ = ["LABEL_NAME", "Report", "Section", "describe"]

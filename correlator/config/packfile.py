@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from correlator.config.catalog import COUNTED_SERIES, LABEL_VALUES, SEVERITIES, SOURCES
-from correlator.config.durations import format_duration
 from correlator.config.errors import ConfigError, ConfigProblem
 from correlator.config.fields import Report, Section, describe
 from correlator.config.source import LineMap, parse_yaml
+from correlator.durations import format_duration
 from correlator.engine import check_pack
 from correlator.incidents.config import CorrelationSettings, settings_from_mapping
 from correlator.pack import EvaluationSettings, LogPattern, RulePack

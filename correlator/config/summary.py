@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from correlator.config.durations import format_duration
+from correlator.durations import format_duration
 from correlator.pack import RulePack
 
 __all__ = ["describe_pack"]

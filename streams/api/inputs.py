@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from correlator.config.durations import parse_duration
+from correlator.durations import parse_duration
 from correlator.rules import Matcher
 from schemas import IncidentStatus, Severity
 from schemas.fields import MAX_TS

@@ -313,7 +313,7 @@ def _by(text: str, who: str | None) -> str:
 def _seconds(seconds: float | None) -> str | None:
     if seconds is None:
         return None
-    from correlator.config.durations import format_duration
+    from correlator.durations import format_duration
 
     return format_duration(round(seconds))
 
