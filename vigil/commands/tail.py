@@ -16,6 +16,9 @@ import orjson
 from rich.console import Console
 from rich.markup import escape
 
+from schemas import Alert, SchemaError, decode
+from streams.alerts_out import alert_line
+
 __all__ = ["tail"]
 
 _STATUS_STYLE = {"firing": "bold red", "resolved": "bold green"}
@@ -91,16 +94,13 @@ def _render(record: Any, raw: bool) -> str:
     when = datetime.fromtimestamp(record.timestamp / 1000, tz=UTC).strftime("%H:%M:%S.%f")[:-3]
     head = f"[dim]{when} {record.topic}/{record.partition}@{record.offset}[/]"
     if isinstance(value, dict) and "fingerprint" in value and "status" in value:
-        style = _STATUS_STYLE.get(str(value["status"]), "bold")
-        labels = " ".join(
-            f"{k}={v}" for k, v in sorted(value.get("labels", {}).items()) if k not in ("alertname", "severity")
-        )
-        summary = value.get("annotations", {}).get("summary", "")
-        severity = escape(f"[{value.get('severity')}]")
-        return (
-            f"{head} [{style}]{str(value['status']).upper():8}[/] {severity} "
-            f"[bold]{escape(str(value.get('rule')))}[/] {escape(labels)} {escape(str(summary))}"
-        )
+        try:
+            alert = decode(Alert, record.value)
+        except SchemaError:
+            pass  # not a readable alert after all: shown as plain JSON below
+        else:
+            style = _STATUS_STYLE.get(str(alert.status), "bold")
+            return f"{head} [{style}]{escape(alert_line(alert))}[/]"
     headers = "".join(
         f" [yellow]{escape(k)}[/]={escape(repr(v.decode('utf-8', 'replace')))}" for k, v in record.headers
     )
