@@ -23,12 +23,14 @@ from schemas.enums import (
     IncidentEventType,
     IncidentStatus,
     LogLevel,
+    NotificationOutcome,
     Severity,
 )
 from schemas.errors import SchemaError
 from schemas.examples import EXAMPLES
 from schemas.export import export_all, json_schema
 from schemas.incident import IncidentAlert, IncidentEvent, IncidentSnapshot, SuspectChange, TimelineEntry
+from schemas.notification import Notification, NotificationResult
 from schemas.telemetry import DeliveryReceipt, LogEvent, MetricSample
 from schemas.topics import TOPIC_RECORDS
 
@@ -54,6 +56,9 @@ __all__ = [
     "LogEvent",
     "LogLevel",
     "MetricSample",
+    "Notification",
+    "NotificationOutcome",
+    "NotificationResult",
     "Record",
     "SchemaError",
     "Severity",

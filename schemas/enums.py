@@ -17,6 +17,7 @@ __all__ = [
     "IncidentEventType",
     "IncidentStatus",
     "LogLevel",
+    "NotificationOutcome",
     "Severity",
 ]
 
@@ -98,6 +99,18 @@ class IncidentEventType(StrEnum):
     STABLE = "stable"  #: no alert changed state for a while; notifications resume
     SUSPECT_ADDED = "suspect_added"  #: a deploy or config change shortly before it began was reported
     CHANGE_OBSERVED = "change_observed"  #: a deploy or config change to its services happened during it
+
+
+class NotificationOutcome(StrEnum):
+    """What became of one delivery attempt (topic `notifications.results`)."""
+
+    DELIVERED = "delivered"
+    RETRYING = "retrying"
+    FAILED = "failed"
+    FALLBACK = "fallback"
+    DUPLICATE = "duplicate"
+    CIRCUIT_OPEN = "circuit_open"
+    SKIPPED = "skipped"
 
 
 class ChangeKind(StrEnum):

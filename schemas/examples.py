@@ -17,9 +17,11 @@ from schemas.enums import (
     IncidentEventType,
     IncidentStatus,
     LogLevel,
+    NotificationOutcome,
     Severity,
 )
 from schemas.incident import IncidentAlert, IncidentEvent, IncidentSnapshot, SuspectChange, TimelineEntry
+from schemas.notification import Notification, NotificationResult
 from schemas.telemetry import DeliveryReceipt, LogEvent, MetricSample
 
 __all__ = [
@@ -187,6 +189,30 @@ COMMAND = Command(
     ),
 )
 
+NOTIFICATION = Notification(
+    key=f"{INCIDENT_EVENT.incident_id}/oncall-pager/escalation-0-1",
+    receiver="oncall-pager",
+    incident_id=INCIDENT_EVENT.incident_id,
+    event=IncidentEventType.ESCALATED,
+    ts=_T0 + 600.0,
+    reason="escalation level 1: not acknowledged within 5 min",
+    policy="critical-default",
+    level=1,
+    incident=INCIDENT_EVENT.incident,
+)
+
+NOTIFICATION_RESULT = NotificationResult(
+    key=NOTIFICATION.key,
+    receiver="oncall-pager",
+    incident_id=NOTIFICATION.incident_id,
+    outcome=NotificationOutcome.RETRYING,
+    attempt=1,
+    ts=_T0 + 600.4,
+    seconds=0.41,
+    status=429,
+    detail="429 Too Many Requests; retrying in 2.0 s (Retry-After)",
+)
+
 EXAMPLES: MappingProxyType[type[Record], Record] = MappingProxyType(
     {
         MetricSample: METRIC_SAMPLE,
@@ -196,6 +222,8 @@ EXAMPLES: MappingProxyType[type[Record], Record] = MappingProxyType(
         IncidentEvent: INCIDENT_EVENT,
         Change: CHANGE,
         Command: COMMAND,
+        Notification: NOTIFICATION,
+        NotificationResult: NOTIFICATION_RESULT,
     }
 )
 """Record type -> a valid example instance."""

@@ -7,6 +7,7 @@ from schemas.base import Record
 from schemas.change import Change
 from schemas.command import Command
 from schemas.incident import IncidentEvent
+from schemas.notification import Notification, NotificationResult
 from schemas.telemetry import DeliveryReceipt, LogEvent, MetricSample
 
 __all__ = ["TOPIC_RECORDS"]
@@ -19,5 +20,7 @@ TOPIC_RECORDS: dict[str, type[Record]] = {
     "incidents": IncidentEvent,
     "changes": Change,
     "commands": Command,
+    "notifications": Notification,
+    "notifications.results": NotificationResult,
 }
 """Topic name -> the record type its values hold."""

@@ -63,6 +63,14 @@ class Topics:
         """`changes` re-keyed by correlation domain, so each meets its domain's alerts."""
         return self._t("vigil-changes-by-domain")
 
+    @property
+    def notifications(self) -> str:
+        return self._t("notifications")
+
+    @property
+    def notification_results(self) -> str:
+        return self._t("notifications.results")
+
     def sources(self) -> dict[str, str]:
         """Topic name → source family, for the topics ingest reads."""
         return {self.logs: "logs", self.metrics: "metrics", self.receipts: "receipts"}
@@ -79,6 +87,8 @@ class Topics:
             self.changes,
             self.changes_by_domain,
             self.commands,
+            self.notifications,
+            self.notification_results,
         ]
 
 

@@ -60,6 +60,8 @@ def test_export_all_returns_sorted_paths_inside_out_dir(tmp_path: Path) -> None:
         "incident-event.v1.schema.json",
         "log-event.v1.schema.json",
         "metric-sample.v1.schema.json",
+        "notification-result.v1.schema.json",
+        "notification.v1.schema.json",
     ]
 
 

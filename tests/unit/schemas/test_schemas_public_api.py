@@ -30,7 +30,17 @@ def test_every_name_in_all_resolves_and_belongs_to_the_package() -> None:
 
 
 def test_every_topic_has_a_record_and_an_example() -> None:
-    assert set(schemas.TOPIC_RECORDS) == {"logs", "metrics", "receipts", "alerts", "incidents", "changes", "commands"}
+    assert set(schemas.TOPIC_RECORDS) == {
+        "logs",
+        "metrics",
+        "receipts",
+        "alerts",
+        "incidents",
+        "changes",
+        "commands",
+        "notifications",
+        "notifications.results",
+    }
     assert set(schemas.EXAMPLES) == set(schemas.TOPIC_RECORDS.values())
     for record_type, example in schemas.EXAMPLES.items():
         assert type(example) is record_type
