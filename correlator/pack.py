@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from correlator.incidents.config import CorrelationSettings
+from correlator.routing.model import RoutingConfig
 from correlator.rules import AbsenceRule, ThresholdRule
 from correlator.slo import Slo
 
@@ -35,3 +36,4 @@ class RulePack:
     log_patterns: tuple[LogPattern, ...] = ()
     settings: EvaluationSettings = field(default_factory=EvaluationSettings)
     correlation: CorrelationSettings = field(default_factory=CorrelationSettings)  #: alerts → incidents
+    routing: RoutingConfig = field(default_factory=RoutingConfig)  #: incidents → people
