@@ -128,3 +128,4 @@ class CommandKind(StrEnum):
     COMMENT = "comment"
     SILENCE = "silence"
     UNSILENCE = "unsilence"
+    ESCALATE = "escalate"  #: sent by Vigil's pager when a level of an escalation policy fires, for the timeline

@@ -45,7 +45,7 @@ class Notification(Record, kw_only=True):
         Meta(min_length=1, max_length=256, description="Why now, e.g. `opened`, `escalation level 2`, `repeat`."),
     ]
     policy: Annotated[Name | None, Meta(description="The escalation policy that sent it, if one did.")] = None
-    level: Annotated[int, Meta(ge=0, description="Escalation level (0 = first).")] = 0
+    level: Annotated[int, Meta(ge=0, le=1000, description="Escalation level (0 = first).")] = 0
     actor: Annotated[Name | None, Meta(description="Who made the change, if a person did.")] = None
     note: Annotated[MessageText | None, Meta(description="The comment, ack note or reason.")] = None
     incident: Annotated[IncidentSnapshot, Meta(description="The incident as it was when this was decided.")]
@@ -67,9 +67,14 @@ class NotificationResult(Record, kw_only=True):
             )
         ),
     ]
-    attempt: Annotated[int, Meta(ge=0, description="Attempt number, 1 for the first; 0 when nothing was sent.")]
+    attempt: Annotated[
+        int, Meta(ge=0, le=1000, description="Attempt number, 1 for the first; 0 when nothing was sent.")
+    ]
     ts: Annotated[UnixSeconds, Meta(description="When the attempt ended, Unix seconds.")]
     seconds: Annotated[float, Meta(ge=0, le=86400, description="How long the attempt took, in seconds.")] = 0.0
-    status: Annotated[int | None, Meta(description="The provider's HTTP status or SMTP reply code.")] = None
+    status: Annotated[
+        Annotated[int, Meta(ge=100, le=999)] | None,
+        Meta(description="The provider's HTTP status or SMTP reply code; null if it never answered."),
+    ] = None
     detail: Annotated[MessageText, Meta(description="What happened, in words; never holds a secret.")]
     fallback: Annotated[Name | None, Meta(description="The fallback receiver it was handed to.")] = None

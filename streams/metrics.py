@@ -54,6 +54,21 @@ class WorkerMetrics:
             registry=r,
         )
 
+        self.notifications = Counter(
+            "vigil_notifications",
+            "Notification attempts and outcomes by receiver"
+            " (delivered, retrying, failed, fallback, duplicate, circuit_open, skipped)",
+            ["receiver", "outcome"],
+            registry=r,
+        )
+        self.notification_seconds = Histogram(
+            "vigil_notification_attempt_seconds",
+            "Time one delivery attempt took, by receiver",
+            ["receiver"],
+            registry=r,
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        )
+
     def watch(self, engine: RuleEngine, topics: Mapping[str, str]) -> None:
         """Report the engine's SLIs and state, read fresh at every scrape (`topics`: family → topic name)."""
         self.registry.register(EngineCollector(engine, topics))

@@ -347,6 +347,12 @@ class IncidentBook:
             return CommandOutcome(command.id, True, f"comment added to {incident.id}", tuple(out))
         if incident.status == IncidentStatus.RESOLVED:
             return CommandOutcome(command.id, False, f"{incident.id} is resolved")
+        if command.kind == CommandKind.ESCALATE:
+            if incident.status != IncidentStatus.TRIGGERED:
+                return CommandOutcome(command.id, False, f"{incident.id} is {incident.status}: not escalated")
+            # Recorded for the timeline only: the pager that escalated has already told the people.
+            self._commit(incident, now, out, E.ESCALATED, note or "escalated", actor=actor, notify=False)
+            return CommandOutcome(command.id, True, f"{incident.id} escalated", tuple(out))
         if command.kind == CommandKind.ACK:
             if incident.status == IncidentStatus.ACKNOWLEDGED:
                 return CommandOutcome(

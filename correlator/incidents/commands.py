@@ -33,10 +33,12 @@ class CommandOutcome:
 def command_problem(command: Command) -> str | None:
     """Why `command` cannot be applied whatever the state, in words; None if it is well formed."""
     kind = command.kind
-    if kind in (CommandKind.ACK, CommandKind.RESOLVE, CommandKind.COMMENT) and not command.incident_id:
+    if kind in (CommandKind.ACK, CommandKind.RESOLVE, CommandKind.COMMENT, CommandKind.ESCALATE) and not (
+        command.incident_id
+    ):
         return f"{kind} needs incident_id"
-    if kind == CommandKind.COMMENT and not (command.note and command.note.strip()):
-        return "comment needs a note"
+    if kind in (CommandKind.COMMENT, CommandKind.ESCALATE) and not (command.note and command.note.strip()):
+        return f"{kind} needs a note"
     if kind == CommandKind.SILENCE:
         if command.silence is None:
             return "silence needs `silence` (matchers, starts_at, ends_at, comment)"

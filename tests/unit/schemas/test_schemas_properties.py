@@ -118,7 +118,11 @@ def test_exported_schema_rejects_what_the_decoder_rejects(record_type: type, dat
     payload = data.draw(mutated_payloads(record_type))
     result = _decode_or_schema_error(record_type, _json_bytes(payload))
     schema_ok = _VALIDATORS[record_type].is_valid(orjson.loads(_json_bytes(payload)))
-    if isinstance(result, SchemaError):
+    # JSON Schema compares numbers by value, so it cannot tell 2.0 from 2; the decoder insists on 2.
+    integral_float = "expected integer, got number" in str(result) and all(
+        not isinstance(v, float) or v.is_integer() for v in payload.values()
+    )
+    if isinstance(result, SchemaError) and not integral_float:
         if "differs from incident_id" not in result.problem and "before starts_at" not in result.problem:
             assert not schema_ok, f"decoder rejects ({result}) but the JSON Schema accepts"
     else:
