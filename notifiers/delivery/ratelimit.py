@@ -40,8 +40,10 @@ class RateLimit:
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any], default_rate: float) -> RateLimit:
-        """`rate_per_second` and `burst` from a receiver's options, else the kind's default rate."""
-        rate = options.get("rate_per_second", default_rate)
+        """`rate_per_second` and `burst` from a receiver's options (None = unset), else the kind's default rate."""
+        rate = options.get("rate_per_second")
+        if rate is None:
+            rate = default_rate
         if isinstance(rate, bool) or not isinstance(rate, int | float) or not (rate > 0 and math.isfinite(rate)):
             raise NotifierConfigError("rate_per_second", f"must be a positive number, not {rate!r}")
         burst = options.get("burst")
