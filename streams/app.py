@@ -18,6 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from correlator import AlertTransition, RuleEngine, RulePack, ServiceShard, from_wire
 from correlator.state import shard_from_wire, shard_to_wire
+from notifiers.base import Notifier
 from schemas import Alert, Command, encode
 from streams.alerts_out import alert_line, alert_record
 from streams.api import ALL_DOMAINS, ApiTokens, IncidentFollower, IncidentReadModel, register_api
@@ -26,6 +27,7 @@ from streams.ingest import IngestLoop
 from streams.intake import IntakeError, from_v2_alerts, from_webhook_v4
 from streams.intake.handlers import accepted_response, error_response, read_body
 from streams.metrics import WorkerMetrics
+from streams.notify import install_notifications
 from streams.settings import Settings
 from streams.tables import partitioner_ready
 
@@ -37,8 +39,20 @@ log = logging.getLogger("vigil.alerts")
 _METRICS_CONTENT_TYPE = ";".join(p for p in CONTENT_TYPE_LATEST.split(";") if "charset" not in p)
 
 
-def create_app(settings: Settings, pack: RulePack, *, tokens: ApiTokens | None = None) -> faust.App:
-    """A fully wired worker app; nothing connects until the worker starts it."""
+def create_app(
+    settings: Settings,
+    pack: RulePack,
+    *,
+    tokens: ApiTokens | None = None,
+    receivers: Mapping[str, Notifier] | None = None,
+    disabled_receivers: Mapping[str, str] | None = None,
+) -> faust.App:
+    """A fully wired worker app; nothing connects until the worker starts it.
+
+    `receivers` are the pack's channels, built and validated by the caller
+    (secrets come from its environment); without them nothing is sent and
+    each notification is recorded as skipped.
+    """
     brokers = ";".join(b.strip() for b in settings.bootstrap.split(","))
     app = faust.App(
         settings.app_id,
@@ -50,6 +64,8 @@ def create_app(settings: Settings, pack: RulePack, *, tokens: ApiTokens | None =
         topic_partitions=settings.partitions,
         consumer_auto_offset_reset="earliest",
         stream_wait_empty=False,
+        broker_session_timeout=settings.session_timeout,
+        broker_heartbeat_interval=min(3.0, settings.session_timeout / 3),
     )
     metrics = WorkerMetrics()
     engine = RuleEngine(pack)
@@ -179,6 +195,15 @@ def create_app(settings: Settings, pack: RulePack, *, tokens: ApiTokens | None =
         )
 
     install_correlation(app, settings, pack.correlation, alerts_topic=settings.topics.alerts)
+    install_notifications(
+        app,
+        settings,
+        pack.routing,
+        receivers or {},
+        disabled=disabled_receivers,
+        metrics=metrics,
+        alert_key=domain_key,
+    )
 
     @app.page("/health")
     async def health(web: Any, request: Any) -> Any:

@@ -22,6 +22,15 @@ class RunningWorker:
     topics: Topics
     web: str  #: base URL of its web server
     log: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    def kill(self) -> bool:
+        """SIGKILL, as a crash or an OOM kill would: no shutdown, no final commit. True if it was running."""
+        if self.proc is None or self.proc.poll() is not None:
+            return False
+        self.proc.kill()
+        self.proc.wait(10)
+        return True
 
     def metrics_text(self) -> str:
         with urllib.request.urlopen(f"{self.web}/metrics", timeout=5) as resp:
@@ -48,7 +57,7 @@ def running_worker(bootstrap: str, tmp: Path, *, tag: str | None = None, **env: 
         log=log,
         env=env,
     )
-    worker = RunningWorker(bootstrap, Topics(prefix=prefix), f"http://127.0.0.1:{port}", log)
+    worker = RunningWorker(bootstrap, Topics(prefix=prefix), f"http://127.0.0.1:{port}", log, proc)
     try:
         _wait_healthy(worker, proc, timeout=60)
         yield worker
