@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from vigil.commands.incidents import add_incidents_parser
+from vigil.commands.routes import add_routes_parser
 from vigil.commands.silences import add_silence_parser
 
 __all__ = ["build_parser", "main"]
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_incidents_parser(sub)
     add_silence_parser(sub)
+    add_routes_parser(sub)
 
     demo = sub.add_parser("demo", help="local broker + worker + demo traffic with an injected fault (make run)")
     demo.add_argument("--data-dir", default="var", help="keeps broker data across restarts")
@@ -110,6 +112,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from vigil.commands.silences import silence
 
         return silence(args)
+    if args.command == "routes":
+        from vigil.commands.routes import routes
+
+        return routes(args)
     from vigil.commands.demo import demo
 
     return demo(args)

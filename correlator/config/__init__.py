@@ -50,6 +50,24 @@ The format (packs/README.md has the long version)::
         objective: 95
         sli: {source: metrics, metric: http_request_duration_seconds, le: 0.5}
 
+    receivers:                 # incidents to people (correlator/config/routing.py has the details)
+      - {name: console, kind: console}
+      - {name: oncall-pager, kind: pagerduty, routing_key: '${PAGERDUTY_ROUTING_KEY}', optional: true}
+    escalation_policies:
+      - {name: critical-default, repeat: 2, levels: [{notify: [oncall-pager], escalate_after: 5m}]}
+    time_intervals:
+      - {name: weekends, times: [{weekdays: [sat, sun]}]}
+    route:                     # Alertmanager's route tree; the root matches everything
+      receivers: [console]
+      routes:
+        - {name: critical, match: ['severity="critical"'], escalation: critical-default, group_wait: 0s}
+    notify: {link: "https://vigil.example.com/incidents/{incident_id}"}
+
+Receivers' kind options stay raw here (the core builds no channel); pass
+`check_receiver` to `load_pack`/`load_packs` to have each receiver judged
+(the shell's `vigil.receivers.receiver_problems`), its problems reported at
+the option's line.
+
 Durations are Prometheus style (`10s`, `5m`, `1h30m`, `30d`, `500ms`).
 Series: metrics keep their name and labels (plus `service`); logs are
 counted as `log_events{level}` and `log_pattern_matches{pattern, level}`;
@@ -62,12 +80,14 @@ SLO's burn-rate alerts, `slo`, `long_window`, `short_window`).
 
 from correlator.config.errors import ConfigError, ConfigProblem
 from correlator.config.packfile import load_pack, load_packs, merge_packs, parse_pack
+from correlator.config.routing import ReceiverCheck
 from correlator.config.summary import describe_pack
 from correlator.durations import format_duration, parse_duration
 
 __all__ = [
     "ConfigError",
     "ConfigProblem",
+    "ReceiverCheck",
     "describe_pack",
     "format_duration",
     "load_pack",

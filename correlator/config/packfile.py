@@ -18,11 +18,13 @@ from typing import Any
 from correlator.config.catalog import COUNTED_SERIES, LABEL_VALUES, SEVERITIES, SOURCES
 from correlator.config.errors import ConfigError, ConfigProblem
 from correlator.config.fields import Report, Section, describe
+from correlator.config.routing import ROUTING_KEYS, ReceiverCheck, read_routing
 from correlator.config.source import LineMap, parse_yaml
 from correlator.durations import format_duration
 from correlator.engine import check_pack
 from correlator.incidents.config import CorrelationSettings, settings_from_mapping
 from correlator.pack import EvaluationSettings, LogPattern, RulePack
+from correlator.routing.model import RoutingConfig
 from correlator.rules import AbsenceRule, Aggregation, Comparison, Matcher, ThresholdRule
 from correlator.slo import SliSpec, Slo
 
@@ -32,7 +34,7 @@ __all__ = ["load_pack", "load_packs", "merge_packs", "parse_pack"]
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:-]*")
 _NAME_SHAPE = "a name of letters, digits, _ . : or - (no spaces)"
 
-_TOP_KEYS = ("settings", "log_patterns", "rules", "slos", "correlation")
+_TOP_KEYS = ("settings", "log_patterns", "rules", "slos", "correlation", *ROUTING_KEYS)
 _SETTINGS_KEYS = ("window", "allowed_lateness", "refresh", "receipt_timeout")
 _PATTERN_KEYS = ("name", "regex")
 _THRESHOLD_KEYS = (
@@ -74,8 +76,13 @@ _ALERT_FIELDS = ("alertname", "severity", "value", "threshold")
 _BURN_FIELDS = ("slo", "long_window", "short_window")
 
 
-def load_pack(path: str | PathLike[str]) -> RulePack:
-    """Read and check one pack file; raises `ConfigError` listing every problem in it."""
+def load_pack(path: str | PathLike[str], *, check_receiver: ReceiverCheck | None = None) -> RulePack:
+    """Read and check one pack file; raises `ConfigError` listing every problem in it.
+
+    `check_receiver`, when given, judges each receiver's channel (the shell
+    passes `vigil.receivers.receiver_problems(env)`, which builds it); its
+    problems are reported at the line of the option they name.
+    """
     file = str(path)
     try:
         raw = Path(path).read_bytes()
@@ -86,10 +93,10 @@ def load_pack(path: str | PathLike[str]) -> RulePack:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise ConfigError([ConfigProblem(file, line, f"not UTF-8 text: {exc.reason}")]) from exc
-    return parse_pack(text, file)
+    return parse_pack(text, file, check_receiver=check_receiver)
 
 
-def parse_pack(text: str, file: str = "<string>") -> RulePack:
+def parse_pack(text: str, file: str = "<string>", *, check_receiver: ReceiverCheck | None = None) -> RulePack:
     """Check pack text; `file` is the name problems are reported under."""
     data, problems = parse_yaml(text, file)
     report = Report(file)
@@ -99,19 +106,19 @@ def parse_pack(text: str, file: str = "<string>") -> RulePack:
         if not problems:
             report.add(1, f"file is empty: expected a mapping with keys {', '.join(_TOP_KEYS)}")
     else:
-        pack = _PackReader(report).read(data)
+        pack = _PackReader(report, check_receiver).read(data)
     if report.problems or pack is None:
         raise ConfigError(report.sorted())
     return pack
 
 
-def load_packs(paths: Iterable[str | PathLike[str]]) -> RulePack:
+def load_packs(paths: Iterable[str | PathLike[str]], *, check_receiver: ReceiverCheck | None = None) -> RulePack:
     """Several pack files as one pack (see `merge_packs`); problems of all files are reported together."""
     packs: list[tuple[str, RulePack]] = []
     problems: list[ConfigProblem] = []
     for path in paths:
         try:
-            packs.append((str(path), load_pack(path)))
+            packs.append((str(path), load_pack(path, check_receiver=check_receiver)))
         except ConfigError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -123,7 +130,8 @@ def merge_packs(packs: Sequence[tuple[str, RulePack]]) -> RulePack:
     """One pack holding everything in `packs` ((file, pack) pairs).
 
     The files must agree on `settings` (one engine runs them all) and must
-    not define the same rule, SLO or log pattern name twice.
+    not define the same rule, SLO or log pattern name twice; `correlation`
+    and the routing sections may be set in one file only.
     """
     if not packs:
         return RulePack()
@@ -149,6 +157,9 @@ def merge_packs(packs: Sequence[tuple[str, RulePack]]) -> RulePack:
         problems.append(
             ConfigProblem(file, None, f"correlation is also set in {correlations[0][0]}; set it in one file only")
         )
+    routings = [(file, p.routing) for file, p in packs if p.routing != RoutingConfig()]
+    for file, _ in routings[1:]:
+        problems.append(ConfigProblem(file, None, f"routing is also set in {routings[0][0]}; set it in one file only"))
     if problems:
         raise ConfigError(problems)
     return RulePack(
@@ -158,14 +169,16 @@ def merge_packs(packs: Sequence[tuple[str, RulePack]]) -> RulePack:
         log_patterns=tuple(lp for _, p in packs for lp in p.log_patterns),
         settings=first.settings,
         correlation=correlations[0][1] if correlations else CorrelationSettings(),
+        routing=routings[0][1] if routings else RoutingConfig(),
     )
 
 
 class _PackReader:
     """Reads one file's top-level mapping, section by section."""
 
-    def __init__(self, report: Report) -> None:
+    def __init__(self, report: Report, check_receiver: ReceiverCheck | None = None) -> None:
         self.report = report
+        self.check_receiver = check_receiver
         self.base: float | None = EvaluationSettings().window_seconds  #: None when settings.window is broken
         self.patterns: dict[str, int] = {}  #: log pattern name → line
 
@@ -182,8 +195,15 @@ class _PackReader:
         rules, absence = self._rules(top)
         slos = self._slos(top, {r.name for r in (*rules, *absence)})
         correlation = self._correlation(top)
+        routing = read_routing(top, self.check_receiver)
         pack = RulePack(
-            rules=rules, absence=absence, slos=slos, log_patterns=patterns, settings=settings, correlation=correlation
+            rules=rules,
+            absence=absence,
+            slos=slos,
+            log_patterns=patterns,
+            settings=settings,
+            correlation=correlation,
+            routing=routing,
         )
         if self.report.count == 0:
             try:

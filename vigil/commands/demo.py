@@ -107,6 +107,7 @@ async def _traffic_and_alerts(
         asyncio.create_task(run_demo_traffic(bootstrap, stop=stop, console=console)),
         asyncio.create_task(_print_alerts(bootstrap, console, started, stop)),
         asyncio.create_task(_print_incidents(bootstrap, console, started, web_port)),
+        asyncio.create_task(_print_notifications(bootstrap, console, started)),
         asyncio.create_task(_watch(worker, stop, console)),
         asyncio.create_task(_heartbeat(web_port, console, started)),
     ]
@@ -191,6 +192,46 @@ async def _print_incidents(bootstrap: str, console: Console, started: float, web
                     f"curl -X POST -H 'Authorization: Bearer {token}' "
                     f"http://127.0.0.1:{web_port}/api/incidents/{incident.id}/ack"
                 )
+    finally:
+        await consumer.stop()
+
+
+async def _print_notifications(bootstrap: str, console: Console, started: float) -> None:
+    """Who was told what, and whether it reached them: the outbox and its delivery results."""
+    from aiokafka import AIOKafkaConsumer
+
+    from schemas import Notification, NotificationResult, SchemaError, decode
+
+    consumer = AIOKafkaConsumer(
+        "notifications",
+        "notifications.results",
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="latest",
+        isolation_level="read_committed",
+    )
+    await consumer.start()
+    decided: dict[str, Notification] = {}
+    try:
+        async for record in consumer:
+            try:
+                if record.topic == "notifications":
+                    note = decode(Notification, record.value)
+                    decided[note.key] = note
+                    continue
+                result = decode(NotificationResult, record.value)
+            except SchemaError as exc:
+                console.print(f"[yellow]unreadable notification record: {exc}[/]")
+                continue
+            if result.outcome == "retrying":
+                continue
+            note = decided.pop(result.key, None)
+            what = f"{str(note.event).upper()} {note.incident_id} — {note.reason}" if note else result.key
+            style = "bold cyan" if result.outcome == "delivered" else "bold red"
+            console.print(
+                f"[{style}]✉ NOTIFY {escape(result.receiver)}[/] {escape(what)} → {result.outcome}"
+                f"{'' if result.outcome == 'delivered' else ': ' + escape(result.detail)}  "
+                f"[dim](+{time.monotonic() - started:.0f}s)[/]"
+            )
     finally:
         await consumer.stop()
 

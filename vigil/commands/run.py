@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -20,10 +21,11 @@ def default_pack_path() -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from correlator.config import ConfigError, load_packs
+    from vigil.receivers import receiver_problems
 
     paths = args.config or [default_pack_path()]
     try:
-        pack = load_packs(paths)
+        pack = load_packs(paths, check_receiver=receiver_problems(os.environ))
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -47,7 +49,12 @@ def run(args: argparse.Namespace) -> int:
         bootstrap=args.bootstrap, web_host=args.web_host, web_port=args.web_port, data_dir=Path(args.data_dir)
     )
     asyncio.run(ensure_topics(settings.bootstrap, settings.topics.all(), partitions=settings.partitions))
-    app = create_app(settings, pack, tokens=tokens)
+    from vigil.receivers import build_receivers
+
+    receivers, disabled = build_receivers(pack.routing, os.environ)
+    for name, why in sorted(disabled.items()):
+        print(f"vigil run: receiver {name} is disabled: {why}", file=sys.stderr)
+    app = create_app(settings, pack, tokens=tokens, receivers=receivers, disabled_receivers=disabled)
     worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
     worker.execute_from_commandline()
     return 0

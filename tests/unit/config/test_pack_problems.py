@@ -56,12 +56,12 @@ CASES: list[tuple[str, str | bytes, str]] = [
     (
         "empty",
         "",
-        "pack.yaml:1: file is empty: expected a mapping with keys settings, log_patterns, rules, slos, correlation",
+        "pack.yaml:1: file is empty: expected a mapping with keys settings, log_patterns, rules, slos, correlation, receivers, escalation_policies, time_intervals, route, notify",
     ),
     (
         "only comments",
         "# nothing yet\n",
-        "pack.yaml:1: file is empty: expected a mapping with keys settings, log_patterns, rules, slos, correlation",
+        "pack.yaml:1: file is empty: expected a mapping with keys settings, log_patterns, rules, slos, correlation, receivers, escalation_policies, time_intervals, route, notify",
     ),
     (
         "syntax",
@@ -76,7 +76,7 @@ CASES: list[tuple[str, str | bytes, str]] = [
     (
         "not a mapping",
         "- a\n- b\n",
-        "pack.yaml:1: a rule pack must be a mapping with keys settings, log_patterns, rules, slos, correlation, got a list",
+        "pack.yaml:1: a rule pack must be a mapping with keys settings, log_patterns, rules, slos, correlation, receivers, escalation_policies, time_intervals, route, notify, got a list",
     ),
     ("not utf-8", b"rules:\n  - name: \xff\n", "pack.yaml:2: not UTF-8 text: invalid start byte"),
     ("duplicate yaml key", rule("threshold: 0.7"), "pack.yaml:9: duplicate key 'threshold' (first at line 7)"),
@@ -84,7 +84,7 @@ CASES: list[tuple[str, str | bytes, str]] = [
     (
         "unknown top-level key",
         "rule: []\n",
-        "pack.yaml:1: unknown key 'rule' (allowed: settings, log_patterns, rules, slos, correlation); did you mean 'rules'?",
+        "pack.yaml:1: unknown key 'rule' (allowed: settings, log_patterns, rules, slos, correlation, receivers, escalation_policies, time_intervals, route, notify); did you mean 'rules'?",
     ),
     (
         "unknown rule key",
