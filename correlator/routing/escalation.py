@@ -61,6 +61,7 @@ class LaneState(msgspec.Struct, kw_only=True):
     closed: bool = False  #: resolved (or acked before anyone was told): tells nobody more
     last_sent: float | None = None  #: last message to the lane's receivers (group_interval counts from it)
     update_due: float | None = None  #: a batched update waits until then
+    update_kind: str = "alert_added"  #: the latest audible change the pending update tells of
     remind_at: float | None = None
     reminders: int = 0
     # escalation
@@ -173,11 +174,13 @@ class IncidentPager:
                 if kind == IncidentEventType.RESOLVED:
                     lane.closed = True
             lane.last_sent = now
+            lane.update_due = None  # this message carries the latest snapshot: a pending update would repeat it
             return self._send(lane, targets, event.event, key_cause, event.note or str(kind), now, event=event)
         # a batched update
         if match is None or not match.receivers:
             return []
         due = now if lane.last_sent is None else lane.last_sent + match.group_interval
+        lane.update_kind = str(kind)
         lane.update_due = due if lane.update_due is None else min(lane.update_due, due)
         return []
 
@@ -217,7 +220,7 @@ class IncidentPager:
                 out += self._send(
                     lane,
                     list(match.receivers),
-                    IncidentEventType.ALERT_ADDED if snapshot.timeline == [] else snapshot.timeline[-1].kind,
+                    IncidentEventType(lane.update_kind),
                     f"update-{self.state.epoch}-{self.state.updates}",
                     "update",
                     now,

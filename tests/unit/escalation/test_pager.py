@@ -128,7 +128,19 @@ def test_updates_are_batched_by_group_interval() -> None:
     assert pager.tick(T0 + 329) == []
     update = pager.tick(T0 + 330)  # 300 s after the announcement: one message, latest snapshot
     assert sent(update) == [("chat", "update-0-1")]
+    assert update[0].event == "comment"  # the latest change it tells of
     assert update[0].incident.alerts == ["00000000000000a1", "00000000000000a2", "00000000000000a3"]
+
+
+def test_an_immediate_message_carries_the_latest_snapshot_so_a_pending_update_is_dropped() -> None:
+    pager = start(config())
+    pager.on_event(event("opened"), T0)
+    pager.tick(T0 + 30)
+    pager.on_event(event("alert_added"), T0 + 40)  # batched until T0 + 330
+    assert sent(pager.on_event(event("acknowledged", status="acknowledged", actor="ana"), T0 + 50)) == [
+        ("chat", "ack-0-1")
+    ]
+    assert pager.tick(T0 + 400) == []
 
 
 def test_quiet_events_tell_nobody_and_a_never_heard_incident_is_never_announced() -> None:
