@@ -37,8 +37,12 @@ class ReceiverError(Exception):
 
 
 def missing_variables(spec: ReceiverSpec, env: Mapping[str, str]) -> list[str]:
-    """The `${VAR}`s a receiver's options use that `env` does not set, in order of appearance."""
-    return list(dict.fromkeys(name for name in _variables(spec.options) if name not in env))
+    """The `${VAR}`s a receiver's options use that `env` leaves unset or empty, in order of appearance.
+
+    Empty counts as unset: `SLACK_WEBHOOK_URL=` (or docker compose's `${SLACK_WEBHOOK_URL:-}`) means
+    "no Slack here", which for an optional receiver is a reason to disable it, not to refuse to start.
+    """
+    return list(dict.fromkeys(name for name in _variables(spec.options) if not env.get(name)))
 
 
 def receiver_problems(env: Mapping[str, str]) -> Callable[[ReceiverSpec], list[tuple[str | None, str]]]:
@@ -75,7 +79,7 @@ def build_receivers(routing: RoutingConfig, env: Mapping[str, str]) -> tuple[dic
         missing = missing_variables(spec, env)
         if spec.optional and missing:
             s = "s" if len(missing) > 1 else ""
-            disabled[name] = f"environment variable{s} {', '.join(missing)} not set"
+            disabled[name] = f"environment variable{s} {', '.join(missing)} not set"  # or empty
             continue
         try:
             ready[name] = _build(spec, env)

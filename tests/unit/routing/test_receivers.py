@@ -24,6 +24,7 @@ def test_missing_variables_are_found_anywhere_in_the_options() -> None:
     receiver = spec("r", "webhook", url="https://${HOST}/x/${TOKEN}", headers={"A": "${TOKEN}"}, to=["${MAIL}"])
     assert missing_variables(receiver, {"HOST": "h"}) == ["TOKEN", "MAIL"]
     assert missing_variables(receiver, {"HOST": "h", "TOKEN": "t", "MAIL": "m"}) == []
+    assert missing_variables(receiver, {"HOST": "h", "TOKEN": "", "MAIL": "m"}) == ["TOKEN"]  # empty = unset
 
 
 @pytest.mark.parametrize(
