@@ -90,7 +90,7 @@ def install_correlation(
                 log.warning("ignoring a malformed change record: %s", exc)
                 continue
             key = correlation.topology.domain(change.service).encode()
-            await changes_by_domain.send(key=key, value=event.value)
+            await changes_by_domain.send(key=key, value=event.value, timestamp=event.message.timestamp)
 
     @app.agent(inbox, name="correlate")
     async def correlate(stream: Any) -> None:

@@ -1,4 +1,4 @@
-"""Every scenario under tests/scenarios/ through the pure core: the incidents come out as the file expects."""
+"""Every scenario under tests/scenarios/ (and realtime/) through the pure core: the incidents come out as expected."""
 
 from __future__ import annotations
 
@@ -9,14 +9,20 @@ import pytest
 from correlator.incidents.scenario import check_scenario, load_scenario, run_scenario, scenario_from_mapping
 from schemas import encode
 
-SCENARIOS = sorted((Path(__file__).parents[2] / "scenarios").glob("*.yaml"))
+HERE = Path(__file__).parents[2] / "scenarios"
+SCENARIOS = sorted(HERE.glob("*.yaml")) + sorted((HERE / "realtime").glob("*.yaml"))  # realtime/: also played live
 
 
 def test_there_are_scenarios() -> None:
-    assert len(SCENARIOS) >= 6
+    assert len(SCENARIOS) >= 9
+    assert {p.stem for p in SCENARIOS if p.parent.name == "realtime"} >= {
+        "silence-expiry",
+        "flapping",
+        "ack-resolve-reopen",
+    }
 
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.relative_to(HERE).with_suffix("").as_posix() for p in SCENARIOS])
 def test_scenario(path: Path) -> None:
     scenario = load_scenario(path)
     run = run_scenario(scenario)
