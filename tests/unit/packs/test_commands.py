@@ -28,9 +28,10 @@ def test_check_config_ok(capsys: pytest.CaptureFixture[str]) -> None:
     assert check_config(PACKS / "default.yaml", PACKS / "demo.yaml") == 0
     out = capsys.readouterr()
     assert out.err == ""
+    counts = "7 rules, 1 absence rule, 5 SLOs → 20 burn-rate alerts, 3 log patterns"
     assert out.out.splitlines() == [
-        f"{PACKS / name}: OK (7 rules, 1 absence rule, 5 SLOs → 20 burn-rate alerts, 3 log patterns; base window 10s)"
-        for name in ("default.yaml", "demo.yaml")
+        f"{PACKS / 'default.yaml'}: OK ({counts}, 4 receivers, 4 routes, 1 escalation policy; base window 10s)",
+        f"{PACKS / 'demo.yaml'}: OK ({counts}, 3 receivers, 0 routes, 1 escalation policy; base window 10s)",
     ]
 
 

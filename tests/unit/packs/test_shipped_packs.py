@@ -14,11 +14,17 @@ from vigil.commands import test_rules as test_rules_command
 PACKS = Path(__file__).resolve().parents[3] / "packs"
 
 
-@pytest.mark.parametrize("name", ["default.yaml", "demo.yaml"])
-def test_shipped_pack_loads_without_problems(name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "routing"),
+    [
+        ("default.yaml", "4 receivers, 4 routes, 1 escalation policy"),
+        ("demo.yaml", "3 receivers, 0 routes, 1 escalation policy"),
+    ],
+)
+def test_shipped_pack_loads_without_problems(name: str, routing: str) -> None:
     pack = load_pack(PACKS / name)
     assert describe_pack(pack) == (
-        "7 rules, 1 absence rule, 5 SLOs → 20 burn-rate alerts, 3 log patterns; base window 10s"
+        f"7 rules, 1 absence rule, 5 SLOs → 20 burn-rate alerts, 3 log patterns, {routing}; base window 10s"
     )
 
 
