@@ -83,9 +83,17 @@ _ROUTE_KEYS = (
     "routes",
 )
 _ROOT_KEYS = tuple(k for k in _ROUTE_KEYS if k not in ("match", "continue"))
+#: Alertmanager routes group alerts; in Vigil alerts are grouped into incidents before routing, and
+#: an incident (one thing to act on) is what routes carry, so grouping has one place: correlation.
+_GROUP_BY_HINT = (
+    "alerts are grouped into incidents before routing: set correlation.group_by"
+    " (an incident is the unit a route notifies about)"
+)
+_ROUTE_HINTS = {"group_by": _GROUP_BY_HINT}
 _ROOT_HINTS = {
     "match": "the root route matches every incident; put matchers on its child routes",
     "continue": "the root route has no siblings; 'continue' belongs on child routes",
+    "group_by": _GROUP_BY_HINT,
 }
 _INTERVAL_HINTS = {key: "put windows under times: [{weekdays: [...], start: ..., end: ...}]" for key in _WINDOW_KEYS}
 _NOTIFY_KEYS = ("link",)
@@ -373,7 +381,7 @@ class _RoutingReader:
                 sec.problem("routes", f"routes[{index}] must be a mapping, got {describe(item)}", line)
                 continue
             label = item.get("name") if isinstance(item.get("name"), str) else child_path
-            child = Section(self.report, item, f"route {label}", allowed=_ROUTE_KEYS)
+            child = Section(self.report, item, f"route {label}", allowed=_ROUTE_KEYS, hints=_ROUTE_HINTS)
             if child.has("name"):
                 self.routes.declare(child)
             children.append(self._route(child, child_path))

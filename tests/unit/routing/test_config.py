@@ -171,6 +171,13 @@ CASES: list[tuple[str, str, list[str]]] = [
         ],
     ),
     (
+        "group_by on a route",
+        with_route("", "route:\n  routes:\n    - name: c\n      group_by: [team]\n"),
+        [
+            "pack.yaml:7: route c: unknown key 'group_by' (allowed: name, match, receivers, escalation, continue, group_wait, group_interval, repeat_interval, mute_time_intervals, rollback_webhook, routes); alerts are grouped into incidents before routing: set correlation.group_by (an incident is the unit a route notifies about)"
+        ],
+    ),
+    (
         "unknown level key",
         with_route(
             "escalation_policies:\n  - name: p\n    levels:\n      - notify: [console]\n        escalate_afer: 1m\n"
