@@ -25,6 +25,7 @@ from streams.api import ALL_DOMAINS, ApiTokens, IncidentFollower, IncidentReadMo
 from streams.correlate import install_correlation
 from streams.ingest import IngestLoop
 from streams.intake import IntakeError, from_v2_alerts, from_webhook_v4
+from streams.intake.auth import IntakeTokens
 from streams.intake.handlers import accepted_response, error_response, read_body
 from streams.metrics import WorkerMetrics
 from streams.notify import install_notifications
@@ -138,9 +139,14 @@ def create_app(
     async def start_ingest() -> None:
         await app.add_runtime_dependency(IngestLoop(settings=settings, metrics=metrics, pack=pack, loop=app.loop))
 
+    intake_tokens = IntakeTokens.from_env()
+    if intake_tokens.open:
+        log.warning("alert intake (/api/v2/alerts, /api/v1/alertmanager-webhook) is open: set VIGIL_INTAKE_TOKENS")
+
     async def intake(request: Any, convert: Callable[..., list[Alert]]) -> Any:
         """Alerts from Prometheus or an Alertmanager join Vigil's own on the alerts topic."""
         try:
+            intake_tokens.check(request)
             received = convert(await read_body(request), now=time.time())
         except IntakeError as exc:
             return error_response(exc)

@@ -16,7 +16,7 @@ __all__ = ["IntakeError"]
 class IntakeError(ValueError):
     """A body Vigil refuses, with the HTTP status to answer.
 
-    ``status`` is 400 (malformed) or 413 (too large). ``message`` names the
+    ``status`` is 400 (malformed), 401 (no or wrong sender token) or 413 (too large). ``message`` names the
     offending element as a path into the body (``alerts[3].labels: must be an
     object of strings``); ``str(error)`` is the message.
     """

@@ -45,8 +45,9 @@ async def read_body(request: Any, *, limit: int = MAX_BODY_BYTES) -> bytes:
 
 
 def error_response(error: IntakeError) -> web.Response:
-    """``{"status": "error", "error": message}`` with the error's HTTP status."""
-    return web.json_response({"status": "error", "error": error.message}, status=error.status)
+    """``{"status": "error", "error": message}`` with the error's HTTP status (401 says how to authenticate)."""
+    headers = {"WWW-Authenticate": 'Bearer realm="vigil-intake"'} if error.status == 401 else None
+    return web.json_response({"status": "error", "error": error.message}, status=error.status, headers=headers)
 
 
 def accepted_response(count: int) -> web.Response:
