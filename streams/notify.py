@@ -54,7 +54,7 @@ from schemas import (
 from streams.settings import Settings
 from streams.tables import partitioner_ready
 
-__all__ = ["escalation_commands", "install_notifications"]
+__all__ = ["escalation_commands", "install_notifications", "receiver_failing_alert"]
 
 log = logging.getLogger("vigil.notify")
 
@@ -158,11 +158,11 @@ def install_notifications(
 
     def on_failing(receiver: str, reason: str) -> None:
         failing_since[receiver] = time.time()
-        pending_alerts.append(_channel_alert(receiver, reason, since=failing_since[receiver]))
+        pending_alerts.append(receiver_failing_alert(receiver, reason, since=failing_since[receiver]))
 
     def on_recovered(receiver: str) -> None:
         since = failing_since.pop(receiver, time.time())
-        pending_alerts.append(_channel_alert(receiver, "delivering again", since=since, ended=time.time()))
+        pending_alerts.append(receiver_failing_alert(receiver, "delivering again", since=since, ended=time.time()))
 
     state: dict[str, Any] = {}
 
@@ -344,7 +344,7 @@ def _count(metrics: Any, receiver: str, outcome: NotificationOutcome, seconds: f
         metrics.notification_seconds.labels(receiver).observe(seconds)
 
 
-def _channel_alert(receiver: str, reason: str, *, since: float, ended: float | None = None) -> Alert:
+def receiver_failing_alert(receiver: str, reason: str, *, since: float, ended: float | None = None) -> Alert:
     """Vigil's own alert about a receiver that keeps failing: it correlates and routes like any other."""
     labels = {"alertname": "VigilReceiverFailing", "service": "vigil", "receiver": receiver}
     now = time.time()
