@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from vigil.commands.incidents import add_incidents_parser
+from vigil.commands.replay import add_replay_parser
 from vigil.commands.routes import add_routes_parser
 from vigil.commands.silences import add_silence_parser
 
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_incidents_parser(sub)
     add_silence_parser(sub)
     add_routes_parser(sub)
+    add_replay_parser(sub)
 
     demo = sub.add_parser("demo", help="local broker + worker + demo traffic with an injected fault (make run)")
     demo.add_argument("--data-dir", default="var", help="keeps broker data across restarts")
@@ -116,6 +118,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from vigil.commands.routes import routes
 
         return routes(args)
+    if args.command == "replay":
+        from vigil.commands.replay import replay
+
+        return replay(args)
     from vigil.commands.demo import demo
 
     return demo(args)
