@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 kafka-jars: $(STAMP)
 	$(PY) -m vigil.broker fetch
 
-## make system-deps: distribution packages (today: the prometheus server), installed only if missing; apt + sudo.
+## make system-deps: distribution packages (prometheus, chromium for the browser tests), installed only if missing; apt + sudo.
 system-deps:
 	@bash scripts/system-deps.sh
 
