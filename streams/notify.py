@@ -103,12 +103,32 @@ def install_notifications(
             return None
         return IncidentPager(routing, msgspec.json.decode(saved, type=PagerState))
 
+    #: The next deadline of every pager this worker owns, so the clock need not decode them all each second.
+    deadlines: dict[bytes, float] = {}
+    index: dict[str, Any] = {"owned": None, "at": 0.0}
+
     def save(pager: IncidentPager) -> None:
         key = pager.state.incident_id.encode()
+        deadline = None if pager.finished else pager.next_deadline()
         if pager.finished:
             pagers.pop(key, None)
         else:
             pagers[key] = msgspec.json.encode(pager.state)
+        if deadline is None:
+            deadlines.pop(key, None)
+        else:
+            deadlines[key] = deadline
+
+    def reindex(mine: set[int], now: float) -> None:
+        """Rebuild the deadline index from the table: at start, after a rebalance, and once a minute."""
+        deadlines.clear()
+        for key, saved in list(pagers.items()):
+            # Standby copies of other workers' partitions live in the table too: only owners act.
+            if _partition(key, settings.partitions) in mine:
+                deadline = IncidentPager(routing, msgspec.json.decode(saved, type=PagerState)).next_deadline()
+                if deadline is not None:
+                    deadlines[key] = deadline
+        index["owned"], index["at"] = mine, now
 
     async def enqueue(notes: list[Notification]) -> None:
         for note in notes:
@@ -141,14 +161,14 @@ def install_notifications(
             return
         now = time.time()
         mine = owned_here()
-        for key, saved in list(pagers.items()):
-            # Standby copies of other workers' partitions live in the table too: only owners act.
-            if _partition(key, settings.partitions) not in mine:
+        if app.tables.recovery.completed.is_set() and (mine != index["owned"] or now - index["at"] >= 60.0):
+            reindex(mine, now)
+        for key in [k for k, deadline in deadlines.items() if deadline <= now]:
+            saved = pagers.get(key)
+            if saved is None or _partition(key, settings.partitions) not in mine:
+                deadlines.pop(key, None)
                 continue
             pager = IncidentPager(routing, msgspec.json.decode(saved, type=PagerState))
-            deadline = pager.next_deadline()
-            if deadline is None or deadline > now:
-                continue
             await enqueue(pager.tick(now))
             save(pager)
 
@@ -245,7 +265,8 @@ def install_notifications(
         await ready.wait()
         while "dispatcher" not in state:
             await asyncio.sleep(0.05)
-        async for batch in stream.take_events(_BATCH, within=0.05):
+        # A short window: a lone notification waits at most 10 ms for company (50 ms cost ~40 ms of p50).
+        async for batch in stream.take_events(_BATCH, within=0.01):
             by_incident: dict[bytes, list[Notification]] = defaultdict(list)
             for event in batch:
                 try:

@@ -357,7 +357,8 @@ class LocalKafka:
 
     def _format(self, libs: Path, config: Path) -> None:
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        cmd = self._java_cmd(libs, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config))
+        # `=`: about one id in 64 starts with "-", which a separate argument would turn into an option.
+        cmd = self._java_cmd(libs, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c", str(config))
         done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
         if done.returncode != 0:
             raise BrokerError(f"Kafka storage format failed:\n{_tail(done.stdout)}")
