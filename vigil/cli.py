@@ -73,7 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_replay_parser(sub)
 
     demo = sub.add_parser("demo", help="local broker + worker + demo traffic with an injected fault (make run)")
-    demo.add_argument("--data-dir", default="var", help="keeps broker data across restarts")
+    demo.add_argument("--data-dir", default="var", help="broker and worker state (default: var)")
+    demo.add_argument(
+        "--keep", action="store_true", help="keep the previous demo's topics and state instead of starting fresh"
+    )
     demo.add_argument("--web-port", type=int, default=6066)
     demo.add_argument("--kafka-port", type=int, default=9092)
     demo.add_argument("--config", default=None, metavar="FILE", help="rule pack (default: packs/demo.yaml)")

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -47,6 +48,11 @@ def demo(args: argparse.Namespace) -> int:
     broker: LocalKafka | None = None
     worker: subprocess.Popen[bytes] | None = None
     try:
+        if bootstrap is None and not args.keep:
+            # Each demo tells its story from the start: last run's open incident, its silent services
+            # (absence alerts after the pause) and its burn rates would otherwise be the first thing shown.
+            for stale in (data / "kafka", data / "worker"):
+                shutil.rmtree(stale, ignore_errors=True)
         if bootstrap is None:
             console.print(f"[bold]▶ starting Kafka[/] (data in {data / 'kafka'})")
             broker = LocalKafka(data_dir=data / "kafka", port=args.kafka_port)
@@ -58,6 +64,10 @@ def demo(args: argparse.Namespace) -> int:
         console.print(
             f"[bold]▶ worker started[/] (pid {worker.pid}) — http://127.0.0.1:{args.web_port}/metrics , "
             f"/health ; rules: {config} ; log: {data / 'worker.log'}"
+        )
+        console.print(
+            f"[bold]▶ postmortem[/] of what you are about to see, from another terminal while this runs: "
+            f"[bold]vigil replay --from -1h --config {config} --out var/replay[/] (then open var/replay/report.html)"
         )
         asyncio.run(_traffic_and_alerts(bootstrap, console, started, worker, args.web_port))
     except KeyboardInterrupt:
