@@ -66,7 +66,7 @@ def add_replay_parser(sub: Any) -> None:
     parser.add_argument(
         "--config",
         action="append",
-        default=[p for p in os.environ.get("VIGIL_CONFIG", "").split(os.pathsep) if p] or None,
+        default=None,  # not $VIGIL_CONFIG here: argparse would append --config to it instead of replacing it
         metavar="PACK",
         help="rule pack (repeat to merge; default: $VIGIL_CONFIG or packs/default.yaml)",
     )
@@ -147,7 +147,8 @@ def replay(args: argparse.Namespace) -> int:
         live = {topics.incidents, "incidents", *topics.all()}
         if args.publish in live:
             return _usage(f"--publish {args.publish}: refusing to write into a live topic; name another one")
-    config = [str(p) for p in (args.config or [default_pack_path()])]
+    from_env = [p for p in os.environ.get("VIGIL_CONFIG", "").split(os.pathsep) if p]
+    config = [str(p) for p in (args.config or from_env or [default_pack_path()])]
     packs = {}
     for name, paths in (("current", config), ("alternative", args.rules)):
         if not paths:

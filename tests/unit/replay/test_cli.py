@@ -76,6 +76,18 @@ def test_a_bad_pack_is_reported_at_its_line(capsys: pytest.CaptureFixture[str], 
     assert status == 2 and "bad.yaml:2" in err, err
 
 
+def test_config_replaces_vigil_config_rather_than_adding_to_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env_pack = tmp_path / "from-env.yaml"
+    env_pack.write_text("rules:\n  - name: Y\n    source: metrics\n")  # broken: must not be read
+    monkeypatch.setenv("VIGIL_CONFIG", str(env_pack))
+    bad = tmp_path / "given.yaml"
+    bad.write_text("rules:\n  - name: X\n    source: metrics\n")
+    status, err = run(capsys, "--from", "-1h", "--config", str(bad))
+    assert status == 2 and "given.yaml:2" in err and "from-env.yaml" not in err, err
+
+
 def test_the_replay_core_stays_pure() -> None:
     code = (
         "import sys, correlator.replay; "
