@@ -51,6 +51,14 @@ def test_prometheus_scrapes_the_worker_metrics_port() -> None:
     assert f"vigil:{port}" in targets
 
 
+def test_every_bind_mount_is_a_file_of_the_project() -> None:
+    for name, service in SERVICES.items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("./"):
+                assert (ROOT / source).exists(), f"{name} mounts {source}, which does not exist"
+
+
 def test_dockerfile_copies_every_package_it_installs() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     for copied in re.findall(r"^COPY (\S+) ", dockerfile, flags=re.M):
