@@ -23,6 +23,7 @@ from schemas import Alert, Command, encode
 from streams.alerts_out import alert_line, alert_record
 from streams.api import ALL_DOMAINS, ApiTokens, IncidentFollower, IncidentReadModel, register_api
 from streams.correlate import install_correlation
+from streams.dashboard import register_dashboard
 from streams.ingest import IngestLoop
 from streams.intake import IntakeError, from_v2_alerts, from_webhook_v4
 from streams.intake.auth import IntakeTokens
@@ -181,12 +182,9 @@ def create_app(
         for delivered in sent:
             await delivered
 
-    register_api(
-        app,
-        read_model=read_model,
-        send_command=send_command,
-        tokens=tokens if tokens is not None else ApiTokens.from_env(),
-    )
+    api_tokens = tokens if tokens is not None else ApiTokens.from_env()
+    register_api(app, read_model=read_model, send_command=send_command, tokens=api_tokens)
+    register_dashboard(app, engine=engine, read_model=read_model, tokens=api_tokens)
 
     @app.task
     async def follow_incidents() -> None:

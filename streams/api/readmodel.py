@@ -25,7 +25,7 @@ silences expired for longer than ``silence_retention`` seconds are dropped.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -112,6 +112,17 @@ class IncidentReadModel:
         self._incidents: OrderedDict[str, _Incident] = OrderedDict()  # least recently changed first
         self._silences: dict[str, Silence] = {}
         self._early_ends: dict[str, tuple[float, str]] = {}  # unsilence seen before its silence
+        self._listeners: list[Callable[[IncidentEvent], None]] = []
+
+    def subscribe(self, listener: Callable[[IncidentEvent], None]) -> Callable[[], None]:
+        """Call ``listener`` with every event folded in (not redelivered duplicates); returns an unsubscribe."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
 
     # -- incidents ------------------------------------------------------------------------------
 
@@ -134,6 +145,8 @@ class IncidentReadModel:
             del entry.events[: len(entry.events) - self.max_events]
         while len(self._incidents) > self.max_incidents:
             self._evict()
+        for listener in list(self._listeners):
+            listener(event)
 
     def __len__(self) -> int:
         return len(self._incidents)

@@ -62,7 +62,7 @@ def demo(args: argparse.Namespace) -> int:
         config = Path(args.config) if args.config else default_pack_path().with_name("demo.yaml")
         worker = _start_worker(bootstrap, data, args.web_port, config)
         console.print(
-            f"[bold]▶ worker started[/] (pid {worker.pid}) — http://127.0.0.1:{args.web_port}/metrics , "
+            f"[bold]▶ worker started[/] (pid {worker.pid}) — dashboard: http://127.0.0.1:{args.web_port}/ , /metrics , "
             f"/health ; rules: {config} ; log: {data / 'worker.log'}"
         )
         console.print(
