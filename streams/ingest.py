@@ -10,6 +10,10 @@ transaction. A crash before the commit replays the uncommitted records; a
 crash after it has nothing left to replay: nothing lost, nothing counted
 twice. Downstream consumers read committed records only.
 
+The decoding and folding themselves, the low watermark and the bare
+watermarks for quiet services are `correlator.ingestfold.IngestFold`,
+the same code replay runs; this module is the I/O around it.
+
 Logs and receipts also feed two indicators (correlator/samples.py): log
 counts per configured message pattern, and delivery outcomes, one per
 message (correlator/delivery.py). The delivery tracker keeps state across
@@ -23,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -32,13 +35,10 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.structs import OffsetAndMetadata
 from mode import Service
 
-from correlator import Partial, PartialFolder, Watermark, sample_of
-from correlator.delivery import DeliveryTracker
-from correlator.logpatterns import LogPatternMatcher
+from correlator import Partial, Watermark
+from correlator.ingestfold import IngestFold
 from correlator.pack import RulePack
-from correlator.samples import Sample, log_pattern_samples, outcome_samples
-from correlator.watermarks import LowWatermark
-from schemas import TOPIC_RECORDS, SchemaError, decode
+from schemas import SchemaError
 from streams.deadletter import DeadLetter
 from streams.metrics import WorkerMetrics
 from streams.settings import Settings
@@ -56,10 +56,11 @@ class _FlushOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         await self._loop.flush()
+        folding = self._loop.folding
         for tp in revoked:
-            self._loop.low_watermark.forget(tp)
-            self._loop.delivery.forget(tp)
-        self._loop.delivery.commit()  # forgetting is not undone by a later failed flush
+            folding.low_watermark.forget(tp)
+            folding.delivery.forget(tp)
+        folding.delivery.commit()  # forgetting is not undone by a later failed flush
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         return None
@@ -84,20 +85,18 @@ class IngestLoop(Service):
         self.group_id = f"{settings.app_id}-ingest"
         self.transactional_id = f"{settings.app_id}-ingest-{worker_id}"
         self.sources = settings.topics.sources()
-        self.folder = PartialFolder(window_seconds=pack.settings.window_seconds)
-        self.delivery = DeliveryTracker(pack.settings.receipt_timeout_seconds, transactional=True)
-        self.log_patterns = LogPatternMatcher(pack.log_patterns)
+        #: the fold replay runs too; its clock here is `time.monotonic()`
+        self.folding = IngestFold(
+            pack,
+            idle_partition_seconds=settings.idle_partition_seconds,
+            service_memory_seconds=settings.service_memory_seconds,
+            transactional=True,
+        )
         self.dead: list[DeadLetter] = []
         self.positions: dict[TopicPartition, int] = {}
         self.replay_from: dict[TopicPartition, int] = {}  #: first offset folded since the last commit
-        self.low_watermark = LowWatermark(idle_seconds=settings.idle_partition_seconds)
-        self.known_services: dict[str, float] = {}  #: service → wall time it last had events
-        self._last_stamped: float | None = None
         self._flush_lock = asyncio.Lock()
         self._last_flush = time.monotonic()
-        self._decoders: dict[str, Callable[[bytes], Any]] = {
-            topic: _decoder(TOPIC_RECORDS[family]) for topic, family in self.sources.items()
-        }
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None
 
@@ -149,39 +148,9 @@ class IngestLoop(Service):
         """Decode a fetched batch; bad records become dead letters, the rest are folded."""
         if not records:
             return
-        decode_one = self._decoders[tp.topic]
-        family = self.sources[tp.topic]
-        add = self.folder.add
-        extra = self._extra_samples(family, tp)  # None for metrics: their fast path stays as it was
-        invalid = 0
-        newest = float("-inf")
-        for record in records:
-            try:
-                event = decode_one(record.value)
-            except SchemaError as exc:
-                invalid += 1
-                self.dead.append(
-                    DeadLetter(
-                        key=record.key,
-                        value=record.value,
-                        topic=record.topic,
-                        partition=record.partition,
-                        offset=record.offset,
-                        timestamp_ms=record.timestamp,
-                        field=exc.field,
-                        reason=exc.problem,
-                    )
-                )
-                continue
-            series, ts, value = sample_of(family, event)
-            add(series, ts, value)
-            if extra is not None:
-                for sample in extra(event):
-                    add(*sample)
-            if ts > newest:
-                newest = ts
-        if newest > float("-inf"):
-            self.low_watermark.observe(tp, newest, time.monotonic())
+        dead = len(self.dead)
+        newest = self.folding.fold(self.sources[tp.topic], tp, records, self._reject)
+        self.folding.seen(tp, newest, time.monotonic())
         self.replay_from.setdefault(tp, records[0].offset)
         self.positions[tp] = records[-1].offset + 1
         self.metrics.events_in.labels(tp.topic).inc(len(records))
@@ -189,62 +158,49 @@ class IngestLoop(Service):
         highwater = self.consumer.highwater(tp)
         if highwater is not None:
             self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(0, highwater - self.positions[tp]))
+        invalid = len(self.dead) - dead
         if invalid:
             self.metrics.events_invalid.labels(tp.topic).inc(invalid)
 
-    def _extra_samples(self, family: str, tp: TopicPartition) -> Callable[[Any], list[Sample]] | None:
-        """What a decoded event of `family` adds beyond `sample_of`, or None when nothing."""
-        if family == "logs" and len(self.log_patterns):
-            matcher = self.log_patterns
-            return lambda event: log_pattern_samples(event, matcher)
-        if family == "receipts":
-            observe = self.delivery.observe
-            return lambda event: outcome_samples(observe(event, tp))
-        return None
+    def _reject(self, record: ConsumerRecord, exc: SchemaError) -> None:
+        self.dead.append(
+            DeadLetter(
+                key=record.key,
+                value=record.value,
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                timestamp_ms=record.timestamp,
+                field=exc.field,
+                reason=exc.problem,
+            )
+        )
 
     async def flush(self) -> None:
         """Write partials + dead letters and commit the source offsets, atomically."""
         async with self._flush_lock:
             self._last_flush = time.monotonic()
-            watermark = self.low_watermark.value(time.monotonic())
-            if not self.positions and watermark == self._last_stamped:
+            partials = self.folding.flush(time.monotonic(), read=bool(self.positions))
+            if partials is None:
                 return  # nothing read and event time has not moved
             assert self.producer is not None
-            if watermark is not None:
-                for sample in outcome_samples(self.delivery.expire(watermark)):
-                    self.folder.add(*sample)
-            partials = self.folder.drain(watermark if watermark is not None else 0.0)
             dead, positions = self.dead, self.positions
             replay_from = self.replay_from
             self.dead, self.positions, self.replay_from = [], {}, {}
             started = time.perf_counter()
             try:
-                await self._commit([*partials, *self._heartbeats(partials, watermark)], dead, positions)
+                await self._commit(partials, dead, positions)
             except Exception:
                 # The transaction aborted: rewind so the same records are folded again.
                 log.exception("ingest flush failed; re-reading %d partitions", len(replay_from))
-                self.delivery.rollback()  # the receipts will be observed again
+                self.folding.delivery.rollback()  # the receipts will be observed again
                 assert self.consumer is not None
                 for tp, offset in replay_from.items():
                     self.consumer.seek(tp, offset)
                 return
-            self.delivery.commit()
+            self.folding.delivery.commit()
             self.metrics.flush_seconds.observe(time.perf_counter() - started)
             self.metrics.partials_out.inc(sum(1 for p in partials if isinstance(p, Partial)))
-
-    def _heartbeats(self, partials: list[Partial | Watermark], watermark: float | None) -> list[Watermark]:
-        """A watermark for each known service that had nothing in this flush."""
-        now = time.monotonic()
-        with_data = {p.service for p in partials}
-        for service in with_data:
-            self.known_services[service] = now
-        if watermark is None or watermark == self._last_stamped:
-            return []
-        self._last_stamped = watermark
-        horizon = now - self.settings.service_memory_seconds
-        for service in [s for s, at in self.known_services.items() if at < horizon]:
-            del self.known_services[service]
-        return [Watermark(service, watermark) for service in self.known_services if service not in with_data]
 
     async def _commit(
         self, partials: list[Partial | Watermark], dead: list[DeadLetter], positions: dict[TopicPartition, int]
@@ -265,12 +221,3 @@ class IngestLoop(Service):
             if positions:
                 offsets = {tp: OffsetAndMetadata(offset, "") for tp, offset in positions.items()}
                 await self.producer.send_offsets_to_transaction(offsets, self.group_id)
-
-
-def _decoder(record_type: type) -> Callable[[bytes | None], Any]:
-    def decode_one(raw: bytes | None) -> Any:
-        if raw is None:
-            raise SchemaError("$", "record has no value (tombstone)")
-        return decode(record_type, raw)
-
-    return decode_one

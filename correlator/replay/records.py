@@ -6,10 +6,10 @@ import heapq
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from correlator.ingestfold import SOURCE_FAMILIES
+
 __all__ = ["CONTROL_FAMILIES", "SOURCE_FAMILIES", "ReplayRecord", "merge_partitions"]
 
-#: Topic families ingest decodes and folds into windows.
-SOURCE_FAMILIES: tuple[str, ...] = ("logs", "metrics", "receipts")
 #: Topic families the correlate agent applies to incident books as they are.
 CONTROL_FAMILIES: tuple[str, ...] = ("changes", "commands")
 
