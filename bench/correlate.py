@@ -39,28 +39,25 @@ import json
 import os
 import platform
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
+from harness import PARTITIONS, Tail, broker, broker_latency, collect, latency_report, paced, say, work_dir
+from harness import start_worker as start_vigil
 
 from correlator.alerts import fingerprint
 from correlator.incidents.topology import Topology
 from schemas import Alert, IncidentEvent, decode, encode
 from streams.settings import Topics
 from streams.topics import ensure_topics
-from vigil.broker import LocalKafka
-from vigil.children import free_port, spawn_worker, stop_child
+from vigil.children import stop_child
 
 REPO = Path(__file__).resolve().parent.parent
-PARTITIONS = 3
 
 # A small map: two connected domains, the rest of the services stand alone.
 DEPENDS_ON = {
@@ -83,10 +80,6 @@ correlation:
 """
 RULES = ("HighErrorRatio", "HighLatencyP95", "SaturationHigh", "PodRestarting", "QueueBacklog")
 SEVERITIES = ("critical", "high", "medium", "low", "high")
-
-
-def say(msg: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
 def pack_text() -> str:
@@ -166,99 +159,13 @@ def make_storm(n: int, seed: int = 7) -> tuple[list[tuple[bytes, bytes]], dict[s
     return out, kinds
 
 
-def percentiles(values: list[float]) -> dict[str, Any]:
-    if not values:
-        return {"n": 0}
-    s = sorted(values)
-
-    def q(p: float) -> float:
-        return round(s[min(len(s) - 1, max(0, int(round(p * len(s))) - 1))] * 1000, 2)
-
-    return {"n": len(s), "p50_ms": q(0.50), "p95_ms": q(0.95), "p99_ms": q(0.99), "max_ms": round(s[-1] * 1000, 2)}
-
-
 # ------------------------------------------------------------------ worker
 
 
 def start_worker(bootstrap: str, prefix: str, app_id: str, work: Path) -> tuple[subprocess.Popen[bytes], Path]:
     pack = work / "correlation-only.yaml"
     pack.write_text(pack_text())
-    port = free_port()
-    log = work / "worker.log"
-    proc = spawn_worker(
-        bootstrap=bootstrap,
-        prefix=prefix,
-        app_id=app_id,
-        web_port=port,
-        data_dir=work / "worker-data",
-        log=log,
-        env={"VIGIL_CONFIG": str(pack)},
-        loglevel="warning",
-    )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"worker exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as resp:
-                if resp.status == 200:
-                    return proc, log
-        except OSError:
-            pass
-        time.sleep(0.3)
-    stop_child(proc)
-    raise TimeoutError(f"worker not healthy:\n{log.read_text()[-3000:]}")
-
-
-# ------------------------------------------------------------------ consumers
-
-
-class Tail:
-    """Reads a topic from its current end in the background, calling `on_record(value, arrived_at)`."""
-
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self.bootstrap, self.topic = bootstrap, topic
-        self.handlers: list[Any] = []
-        self._task: asyncio.Task[None] | None = None
-        self._consumer: AIOKafkaConsumer | None = None
-
-    async def start(self) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            fetch_max_wait_ms=100,
-            max_partition_fetch_bytes=8 * 1024 * 1024,
-        )
-        await consumer.start()
-        parts = consumer.partitions_for_topic(self.topic) or set(range(PARTITIONS))
-        tps = [TopicPartition(self.topic, p) for p in sorted(parts)]
-        consumer.assign(tps)
-        await consumer.seek_to_end(*tps)
-        for tp in tps:  # resolve the end offsets now, so nothing produced from here on is skipped
-            await consumer.position(tp)
-        self._consumer = consumer
-        self._task = asyncio.create_task(self._run())
-
-    async def _run(self) -> None:
-        assert self._consumer is not None
-        while True:
-            batches = await self._consumer.getmany(timeout_ms=200, max_records=5000)
-            now = time.perf_counter()
-            for records in batches.values():
-                for record in records:
-                    for handler in self.handlers:
-                        handler(record.value, now)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-        if self._consumer is not None:
-            await self._consumer.stop()
+    return start_vigil(bootstrap, prefix, app_id, work, pack=pack)
 
 
 # ------------------------------------------------------------------ phases
@@ -270,7 +177,7 @@ async def throughput(
     arrivals: list[float] = []
     kinds: dict[str, int] = {}
 
-    def on_event(value: bytes, at: float) -> None:
+    def on_event(key: bytes | None, value: bytes, at: float) -> None:
         arrivals.append(at)
         kind = str(decode(IncidentEvent, value).event)
         kinds[kind] = kinds.get(kind, 0) + 1
@@ -302,40 +209,6 @@ async def throughput(
     }
 
 
-async def paced(
-    producer: AIOKafkaProducer, topic: str, items: list[tuple[str, bytes, bytes]], rate: float, waiting: dict[str, Any]
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Send one record at a time on a fixed schedule; return per-id send-start and ack times."""
-    sent: dict[str, float] = {}
-    acked: dict[str, float] = {}
-    t0 = time.perf_counter()
-    for i, (ident, key, value) in enumerate(items):
-        delay = t0 + i / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        waiting[ident] = None
-        sent[ident] = time.perf_counter()
-        await producer.send_and_wait(topic, key=key, value=value)
-        acked[ident] = time.perf_counter()
-    return sent, acked
-
-
-async def collect(waiting: dict[str, Any], arrived: dict[str, float], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while len(arrived) < len(waiting) and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
-
-
-def latency_report(sent: dict[str, float], acked: dict[str, float], arrived: dict[str, float]) -> dict[str, Any]:
-    from_ack = [arrived[i] - acked[i] for i in acked if i in arrived]
-    from_send = [arrived[i] - sent[i] for i in sent if i in arrived]
-    out = percentiles(from_ack)
-    out["missing"] = len(sent) - len(from_ack)
-    out["from_send_start"] = percentiles(from_send)
-    out["ack"] = percentiles([acked[i] - sent[i] for i in acked])
-    return out
-
-
 async def correlation_latency(
     producer: AIOKafkaProducer, tail: Tail, alerts_topic: str, count: int, rate: float, tag: str
 ) -> dict[str, Any]:
@@ -348,7 +221,7 @@ async def correlation_latency(
     waiting: dict[str, Any] = {}
     arrived: dict[str, float] = {}
 
-    def on_event(value: bytes, at: float) -> None:
+    def on_event(key: bytes | None, value: bytes, at: float) -> None:
         for fp in decode(IncidentEvent, value).incident.alerts:
             if fp in waiting and fp not in arrived:
                 arrived[fp] = at
@@ -360,18 +233,9 @@ async def correlation_latency(
     return latency_report(sent, acked, arrived)
 
 
-async def broker_latency(bootstrap: str, producer: AIOKafkaProducer, topic: str, count: int, rate: float) -> dict:
-    tail = Tail(bootstrap, topic)
-    await tail.start()
-    waiting: dict[str, Any] = {}
-    arrived: dict[str, float] = {}
-
-    def on_record(value: bytes, at: float) -> None:
-        ident = json.loads(value)["id"]
-        if ident in waiting and ident not in arrived:
-            arrived[ident] = at
-
-    tail.handlers.append(on_record)
+async def round_trip_latency(
+    bootstrap: str, producer: AIOKafkaProducer, topic: str, count: int, rate: float
+) -> dict[str, Any]:
     # Same record size and keys as the correlation phase, so only the worker's work differs.
     now = time.time()
     items = []
@@ -380,12 +244,7 @@ async def broker_latency(bootstrap: str, producer: AIOKafkaProducer, topic: str,
         body = json.loads(encode(make_alert("LatencyProbe", "medium", service, "firing", now, now, probe=str(i))))
         body["id"] = f"r{i}"
         items.append((f"r{i}", service.encode(), json.dumps(body).encode()))
-    try:
-        sent, acked = await paced(producer, topic, items, rate, waiting)
-        await collect(waiting, arrived, 30)
-    finally:
-        await tail.stop()
-    return latency_report(sent, acked, arrived)
+    return await broker_latency(bootstrap, producer, topic, items, rate, lambda key, value: json.loads(value)["id"])
 
 
 async def warm_up(producer: AIOKafkaProducer, tail: Tail, alerts_topic: str, timeout: float) -> float:
@@ -395,7 +254,7 @@ async def warm_up(producer: AIOKafkaProducer, tail: Tail, alerts_topic: str, tim
     now = time.time()
     alert = make_alert("WarmUp", "low", "warm-up", "firing", now, now)
 
-    def on_event(value: bytes, at: float) -> None:
+    def on_event(key: bytes | None, value: bytes, at: float) -> None:
         if alert.fingerprint in decode(IncidentEvent, value).incident.alerts:
             got.set()
 
@@ -431,7 +290,7 @@ async def run(args: argparse.Namespace, bootstrap: str, work: Path) -> dict[str,
     await producer.start()
     try:
         say("baseline: broker round trip")
-        baseline = await broker_latency(bootstrap, producer, raw_topic, count, args.rate)
+        baseline = await round_trip_latency(bootstrap, producer, raw_topic, count, args.rate)
         say(f"baseline p99 {baseline.get('p99_ms')} ms")
 
         say("starting worker")
@@ -488,21 +347,8 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the work directory (worker log)")
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="vigil-bench-correlate-"))
-    kafka: LocalKafka | None = None
-    try:
-        bootstrap = args.bootstrap
-        if not bootstrap:
-            say("starting Kafka")
-            kafka = LocalKafka(data_dir=work / "kafka")
-            bootstrap = kafka.start()
+    with work_dir("vigil-bench-correlate-", keep=args.keep) as work, broker(args.bootstrap, work) as bootstrap:
         result = asyncio.run(run(args, bootstrap, work))
-    finally:
-        if kafka is not None:
-            say("stopping Kafka")
-            kafka.stop()
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(result, indent=2))
     return 0
 

@@ -42,23 +42,33 @@ import os
 import platform
 import pstats
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
+from harness import (
+    PARTITIONS,
+    broker,
+    cpu_seconds,
+    launch_worker,
+    load_avg,
+    log_tail,
+    package_versions,
+    ratio,
+    say,
+    send_batches,
+    work_dir,
+)
 
 from correlator import (
     EvaluationSettings,
@@ -75,13 +85,12 @@ from streams.ingest import IngestLoop
 from streams.metrics import WorkerMetrics
 from streams.settings import Settings, Topics
 from streams.topics import ensure_topics
-from vigil.broker import KAFKA_VERSION, LocalKafka
-from vigil.children import die_with_parent, free_port, spawn_worker, stop_child
+from vigil.broker import KAFKA_VERSION
+from vigil.children import die_with_parent, stop_child
 from vigil.scrape import metric_total
 
 REPO = Path(__file__).resolve().parent.parent
 BASE_TS = 1_767_225_600.0  # 2026-01-01T00:00:00Z; event time is synthetic, only its spread matters
-PARTITIONS = 3
 PACKAGES = ("aiokafka", "faust-streaming", "orjson", "msgspec", "ddsketch")
 MAX_RECORDS = 20_000  # same getmany batch cap as streams.ingest
 
@@ -109,10 +118,6 @@ SERVICES = [
 ]
 ROUTES = [("/v1/advice", "GET"), ("/v1/portfolio", "GET"), ("/v1/orders", "POST"), ("/v1/profile", "PUT")]
 STATUSES = (("200", 0.955), ("404", 0.035), ("500", 0.010))
-
-
-def say(msg: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
 # ------------------------------------------------------------------ data
@@ -189,21 +194,10 @@ async def produce(bootstrap: str, topic: str, data: Dataset) -> dict[str, Any]:
                 p = part_of[key] = partitioner(key, partitions, partitions)
             by_partition[p].append((key, value))
 
-        async def send_partition(p: int, recs: list[tuple[bytes, bytes]]) -> None:
-            pending = []
-            batch = producer.create_batch()
-            for key, value in recs:
-                if batch.append(key=key, value=value, timestamp=None) is None:
-                    batch.close()
-                    pending.append(await producer.send_batch(batch, topic, partition=p))
-                    batch = producer.create_batch()
-                    batch.append(key=key, value=value, timestamp=None)
-            batch.close()
-            pending.append(await producer.send_batch(batch, topic, partition=p))
-            await asyncio.gather(*pending)
-
         started = time.perf_counter()
-        await asyncio.gather(*(send_partition(p, recs) for p, recs in by_partition.items()))
+        await asyncio.gather(
+            *(send_batches(producer, topic, p, ((k, v, None) for k, v in recs)) for p, recs in by_partition.items())
+        )
         seconds = time.perf_counter() - started
     finally:
         await producer.stop()
@@ -442,25 +436,6 @@ def _get(url: str) -> bytes | None:
         return None
 
 
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_of(pid: int) -> float:
-    """user + system CPU seconds of a process (all its threads), from /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICK
-
-
-def _tail(path: Path, chars: int = 3000) -> str:
-    try:
-        return path.read_text(errors="replace")[-chars:]
-    except OSError:
-        return ""
-
-
 def vigil_worker(
     bootstrap: str,
     prefix: str,
@@ -471,19 +446,9 @@ def vigil_worker(
     timeout: float,
     poll: float = 0.05,
 ) -> dict[str, Any]:
-    port = free_port()
-    log = work / "worker.log"
+    proc, port, log = launch_worker(bootstrap, prefix, app_id, work)
     metrics_url, health_url = f"http://127.0.0.1:{port}/metrics", f"http://127.0.0.1:{port}/health"
     source = f"{prefix}metrics"
-    proc = spawn_worker(
-        bootstrap=bootstrap,
-        prefix=prefix,
-        app_id=app_id,
-        web_port=port,
-        data_dir=work / "worker-data",
-        log=log,
-        loglevel="warning",
-    )
     launched = time.perf_counter()
     first: tuple[float, float] | None = None  # (time, count) of the first poll that saw events
     cpu_first = cpu_ingest = cpu_e2e = 0.0
@@ -497,7 +462,7 @@ def vigil_worker(
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError(f"worker exited with {proc.returncode}:\n{_tail(log)}")
+                raise RuntimeError(f"worker exited with {proc.returncode}:\n{log_tail(log)}")
             if ingest_done is None:
                 asked = time.perf_counter()
                 raw = _get(metrics_url)
@@ -510,9 +475,9 @@ def vigil_worker(
                     if count <= 0:
                         prev_zero = now
                     elif first is None:
-                        first, cpu_first = (now, count), _cpu_of(proc.pid)
+                        first, cpu_first = (now, count), (cpu_seconds(proc.pid) or 0.0)
                     if count >= n:
-                        ingest_done, cpu_ingest = now, _cpu_of(proc.pid)
+                        ingest_done, cpu_ingest = now, (cpu_seconds(proc.pid) or 0.0)
             asked = time.perf_counter()
             body = _get(health_url)
             if first is not None:
@@ -520,7 +485,7 @@ def vigil_worker(
             if body is not None:
                 watermark = orjson.loads(body).get("watermark")
                 if watermark is not None and watermark >= target_watermark - 1e-6:
-                    e2e_done, cpu_e2e = time.perf_counter(), _cpu_of(proc.pid)
+                    e2e_done, cpu_e2e = time.perf_counter(), (cpu_seconds(proc.pid) or 0.0)
                     if ingest_done is None:  # both finished within one poll
                         ingest_done, cpu_ingest = e2e_done, cpu_e2e
                     break
@@ -529,7 +494,7 @@ def vigil_worker(
     finally:
         stop_child(proc)
     if first is None or ingest_done is None:
-        raise RuntimeError(f"worker did not ingest {n} events within {timeout}s:\n{_tail(log)}")
+        raise RuntimeError(f"worker did not ingest {n} events within {timeout}s:\n{log_tail(log)}")
     t1, c1 = first
     started_after = first[0] - launched
     ingest = rate(n, int(c1), t1, ingest_done, cpu_ingest - cpu_first)
@@ -586,7 +551,7 @@ def faust_agent(bootstrap: str, topic: str, app_id: str, n: int, work: Path, tim
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError(f"faust agent exited with {proc.returncode}:\n{_tail(log)}")
+                raise RuntimeError(f"faust agent exited with {proc.returncode}:\n{log_tail(log)}")
             lines = out.read_text().splitlines()
             if lines:
                 last = json.loads(lines[-1])
@@ -599,7 +564,7 @@ def faust_agent(bootstrap: str, topic: str, app_id: str, n: int, work: Path, tim
     finally:
         stop_child(proc)
     if not last:
-        raise RuntimeError(f"faust agent consumed nothing within {timeout}s:\n{_tail(log)}")
+        raise RuntimeError(f"faust agent consumed nothing within {timeout}s:\n{log_tail(log)}")
     result = rate(last["count"], last["n_first"], last["first"], last["last"], last["cpu_last"] - last["cpu_first"])
     result.update(
         complete=bool(last.get("done")),
@@ -662,10 +627,6 @@ def _dump(prof: cProfile.Profile, base: str, what: str) -> str:
     return path
 
 
-def _ratio(a: Any, b: Any) -> float | None:
-    return round(a / b, 3) if a and b else None
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=200_000)
@@ -686,19 +647,8 @@ def main() -> int:
     tag = uuid.uuid4().hex[:8]
     prefix = f"bench-{tag}-"
     source = f"{prefix}metrics"
-    work = Path(tempfile.mkdtemp(prefix="vigil-bench-"))
-    kafka: LocalKafka | None = None
     report: dict[str, Any] = {}
-    try:
-        if args.bootstrap:
-            bootstrap = args.bootstrap
-            say(f"using Kafka at {bootstrap}")
-        else:
-            kafka = LocalKafka(data_dir=work / "kafka", port=args.kafka_port)
-            say(f"starting Kafka {KAFKA_VERSION} in {work / 'kafka'}")
-            bootstrap = kafka.start()
-            say(f"Kafka ready at {bootstrap}")
-
+    with work_dir("vigil-bench-") as work, broker(args.bootstrap, work, port=args.kafka_port) as bootstrap:
         load_before = os.getloadavg()
         say(f"generating {n:,} metric events")
         data = make_events(n)
@@ -762,17 +712,14 @@ def main() -> int:
             "series": data.series,
             "event_time_span_s": data.span_s,
             "topic_partitions": PARTITIONS,
-            "broker": {"kafka_version": KAFKA_VERSION, "bootstrap": bootstrap, "started_by_bench": kafka is not None},
+            "broker": {"kafka_version": KAFKA_VERSION, "bootstrap": bootstrap, "started_by_bench": not args.bootstrap},
             "python": platform.python_version(),
             "cpu_count": os.cpu_count(),
             # Other processes on the machine compete for the same cores: wall-clock rates move with
             # them; events_per_cpu_s (CPU time of the consuming process) much less so.
-            "loadavg_1_5_15": {
-                "before": [round(x, 2) for x in load_before],
-                "after": [round(x, 2) for x in os.getloadavg()],
-            },
+            "loadavg_1_5_15": load_avg(load_before),
             "platform": platform.platform(),
-            "packages": {p: metadata.version(p) for p in PACKAGES},
+            "packages": package_versions(PACKAGES),
             "produce": produced,
             "raw_aiokafka": raw,
             "vigil_ingest": {
@@ -792,22 +739,17 @@ def main() -> int:
             },
             "faust_agent": faust,
             "ratios": {
-                "vigil_ingest/raw_aiokafka": _ratio(v, raw["events_per_s"]),
-                "vigil_ingest/faust_agent": _ratio(v, f),
-                "vigil_worker_ingest/raw_aiokafka": _ratio(worker["ingest"]["events_per_s"], raw["events_per_s"]),
-                "vigil_end_to_end/raw_aiokafka": _ratio(e2e, raw["events_per_s"]),
-                "vigil_end_to_end/faust_agent": _ratio(e2e, f),
+                "vigil_ingest/raw_aiokafka": ratio(v, raw["events_per_s"]),
+                "vigil_ingest/faust_agent": ratio(v, f),
+                "vigil_worker_ingest/raw_aiokafka": ratio(worker["ingest"]["events_per_s"], raw["events_per_s"]),
+                "vigil_end_to_end/raw_aiokafka": ratio(e2e, raw["events_per_s"]),
+                "vigil_end_to_end/faust_agent": ratio(e2e, f),
             },
             "cpu_us_per_event": breakdown,
             "rate_definition": "events after the first batch / seconds from the first batch processed to the last",
         }
         if profiles:
             report["profiles"] = profiles
-    finally:
-        if kafka is not None:
-            say("stopping Kafka")
-            kafka.stop()
-        shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(report, indent=2))
     return 0
 

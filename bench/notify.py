@@ -46,7 +46,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -55,7 +54,21 @@ from typing import Any
 import aiohttp
 import orjson
 from aiohttp import web
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
+from harness import (
+    PARTITIONS,
+    Tail,
+    broker,
+    broker_latency,
+    collect,
+    cpu_seconds,
+    latency_report,
+    paced,
+    percentiles,
+    say,
+    work_dir,
+)
+from harness import start_worker as start_vigil
 
 from correlator.alerts import fingerprint
 from notifiers.base import Message
@@ -72,10 +85,8 @@ from schemas import (
 )
 from streams.settings import Topics
 from streams.topics import ensure_topics
-from vigil.broker import LocalKafka
-from vigil.children import free_port, spawn_worker, stop_child
+from vigil.children import free_port, stop_child
 
-PARTITIONS = 3
 RECEIVER = "hook"
 BATCH = 64  #: the dispatch agent's batch (streams/notify.py `_BATCH`): at most this many deliveries in flight
 PACK = """\
@@ -90,30 +101,6 @@ route:
   group_wait: 0s
 """
 RULES = ("HighErrorRatio", "HighLatencyP95", "SaturationHigh", "PodRestarting", "QueueBacklog")
-
-
-def say(msg: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-def percentiles(values: list[float]) -> dict[str, Any]:
-    if not values:
-        return {"n": 0}
-    s = sorted(values)
-
-    def q(p: float) -> float:
-        return round(s[min(len(s) - 1, max(0, int(round(p * len(s))) - 1))] * 1000, 2)
-
-    return {"n": len(s), "p50_ms": q(0.50), "p95_ms": q(0.95), "p99_ms": q(0.99), "max_ms": round(s[-1] * 1000, 2)}
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of process `pid` (all its threads) so far; None where /proc is not there."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # ------------------------------------------------------------------ records
@@ -230,31 +217,7 @@ def start_worker(
 ) -> tuple[subprocess.Popen[bytes], Path]:
     pack = work / "notify-only.yaml"
     pack.write_text(PACK.format(receiver=RECEIVER, url=url))
-    port = free_port()
-    log = work / "worker.log"
-    proc = spawn_worker(
-        bootstrap=bootstrap,
-        prefix=prefix,
-        app_id=app_id,
-        web_port=port,
-        data_dir=work / "worker-data",
-        log=log,
-        env={"VIGIL_CONFIG": str(pack)},
-        loglevel="warning",
-    )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"worker exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as resp:
-                if resp.status == 200:
-                    return proc, log
-        except OSError:
-            pass
-        time.sleep(0.3)
-    stop_child(proc)
-    raise TimeoutError(f"worker not healthy:\n{log.read_text()[-3000:]}")
+    return start_vigil(bootstrap, prefix, app_id, work, pack=pack)
 
 
 def log_problems(log: Path, limit: int = 40) -> list[str]:
@@ -276,82 +239,7 @@ def log_problems(log: Path, limit: int = 40) -> list[str]:
     return out
 
 
-# ------------------------------------------------------------------ consumers
-
-
-class Tail:
-    """Reads a topic from its current end in the background, calling `on_record(key, value, arrived_at)`."""
-
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self.bootstrap, self.topic = bootstrap, topic
-        self.handlers: list[Callable[[bytes | None, bytes, float], None]] = []
-        self._task: asyncio.Task[None] | None = None
-        self._consumer: AIOKafkaConsumer | None = None
-
-    async def start(self) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            fetch_max_wait_ms=100,
-            max_partition_fetch_bytes=8 * 1024 * 1024,
-        )
-        await consumer.start()
-        parts = consumer.partitions_for_topic(self.topic) or set(range(PARTITIONS))
-        tps = [TopicPartition(self.topic, p) for p in sorted(parts)]
-        consumer.assign(tps)
-        await consumer.seek_to_end(*tps)
-        for tp in tps:  # resolve the end offsets now, so nothing produced from here on is skipped
-            await consumer.position(tp)
-        self._consumer = consumer
-        self._task = asyncio.create_task(self._run())
-
-    async def _run(self) -> None:
-        assert self._consumer is not None
-        while True:
-            batches = await self._consumer.getmany(timeout_ms=200, max_records=5000)
-            now = time.perf_counter()
-            for records in batches.values():
-                for record in records:
-                    for handler in self.handlers:
-                        handler(record.key, record.value, now)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-        if self._consumer is not None:
-            await self._consumer.stop()
-
-
 # ------------------------------------------------------------------ phases
-
-
-async def paced(
-    producer: AIOKafkaProducer, topic: str, items: list[tuple[str, bytes, bytes]], rate: float, waiting: dict[str, Any]
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Send one record at a time on a fixed schedule; return per-id send-start and ack times."""
-    sent: dict[str, float] = {}
-    acked: dict[str, float] = {}
-    t0 = time.perf_counter()
-    for i, (ident, key, value) in enumerate(items):
-        delay = t0 + i / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        waiting[ident] = None
-        sent[ident] = time.perf_counter()
-        await producer.send_and_wait(topic, key=key, value=value)
-        acked[ident] = time.perf_counter()
-    return sent, acked
-
-
-async def collect(waiting: dict[str, Any], arrived: dict[str, float], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while len(arrived) < len(waiting) and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
 
 
 async def warm_up(producer: AIOKafkaProducer, receiver: Receiver, incidents_topic: str, tag: str) -> float:
@@ -423,10 +311,7 @@ async def notify_latency(
     finally:
         receiver.handlers.remove(on_request)
         notes.handlers.remove(on_note)
-    out = percentiles([arrived[i] - acked[i] for i in acked if i in arrived])
-    out["missing"] = len(sent) - sum(1 for i in acked if i in arrived)
-    out["from_send_start"] = percentiles([arrived[i] - sent[i] for i in sent if i in arrived])
-    out["ack"] = percentiles([acked[i] - sent[i] for i in acked])
+    out = latency_report(sent, acked, arrived)
     # The split: ack -> the decision on `notifications` as this process's consumer sees it (includes one
     # consumer fetch of its own), and that -> the request (the dispatch agent's fetch, batch wait and POST).
     # The median per second of the phase: a transient (a rebalance, a GC pause, a busy machine) shows here.
@@ -509,33 +394,6 @@ async def throughput(
         ),
         "bench_cpu_s": round(own_end - own_cpu, 2),
     }
-
-
-async def broker_latency(
-    bootstrap: str, producer: AIOKafkaProducer, topic: str, records: list[bytes], rate: float
-) -> dict[str, Any]:
-    """The latency schedule through the broker alone: same record sizes, produced and consumed back here."""
-    tail = Tail(bootstrap, topic)
-    await tail.start()
-    waiting: dict[str, Any] = {}
-    arrived: dict[str, float] = {}
-
-    def on_record(key: bytes | None, value: bytes, at: float) -> None:
-        ident = (key or b"").decode()
-        if ident in waiting and ident not in arrived:
-            arrived[ident] = at
-
-    tail.handlers.append(on_record)
-    items = [(f"r{i:06d}", f"r{i:06d}".encode(), value) for i, value in enumerate(records)]
-    try:
-        sent, acked = await paced(producer, topic, items, rate, waiting)
-        await collect(waiting, arrived, 30)
-    finally:
-        await tail.stop()
-    out = percentiles([arrived[i] - acked[i] for i in acked if i in arrived])
-    out["missing"] = len(sent) - sum(1 for i in acked if i in arrived)
-    out["ack"] = percentiles([acked[i] - sent[i] for i in acked])
-    return out
 
 
 # ------------------------------------------------------------------ raw HTTP baseline
@@ -623,7 +481,16 @@ async def run(args: argparse.Namespace, bootstrap: str, work: Path) -> dict[str,
 
         say("baseline: broker round trip")
         scratch = [encode(make_incident(f"{tag}r", i, time.time())) for i in range(count)]
-        kafka = await broker_latency(bootstrap, producer, raw_topic, scratch, args.rate)
+        items = [(f"r{i:06d}", f"r{i:06d}".encode(), value) for i, value in enumerate(scratch)]
+        kafka = await broker_latency(
+            bootstrap,
+            producer,
+            raw_topic,
+            items,
+            args.rate,
+            lambda key, value: (key or b"").decode(),
+            from_send_start=False,
+        )
         say(f"broker round trip p50 {kafka.get('p50_ms')} ms, p99 {kafka.get('p99_ms')} ms")
 
         say("starting worker")
@@ -710,21 +577,8 @@ def main() -> int:
         print(json.dumps(asyncio.run(raw_client(args.raw_client, body, args.raw_count, BATCH))))
         return 0
 
-    work = Path(tempfile.mkdtemp(prefix="vigil-bench-notify-"))
-    kafka: LocalKafka | None = None
-    try:
-        bootstrap = args.bootstrap
-        if not bootstrap:
-            say("starting Kafka")
-            kafka = LocalKafka(data_dir=work / "kafka")
-            bootstrap = kafka.start()
+    with work_dir("vigil-bench-notify-", keep=args.keep) as work, broker(args.bootstrap, work) as bootstrap:
         result = asyncio.run(run(args, bootstrap, work))
-    finally:
-        if kafka is not None:
-            say("stopping Kafka")
-            kafka.stop()
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(result, indent=2))
     return 0
 

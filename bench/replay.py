@@ -58,41 +58,34 @@ import json
 import math
 import os
 import platform
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections import defaultdict
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import murmur2
+from harness import PARTITIONS, broker, load_avg, package_versions, ratio, say, send_batches, work_dir
 
 from correlator.config import load_packs
 from correlator.replay import ReplayRecord, build_report, report_bytes
 from streams.topics import ensure_topics
-from vigil.broker import KAFKA_VERSION, LocalKafka
+from vigil.broker import KAFKA_VERSION
 from vigil.demo.traffic import DEFAULT_FAULTS, DemoEvent, PlatformTraffic
 from vigil.replay import live_replayer
 from vigil.replay.source import RangeReader, _partitions
 
 REPO = Path(__file__).resolve().parent.parent
 PACK = REPO / "packs" / "demo.yaml"
-PARTITIONS = 3
 SOURCES = ("logs", "metrics", "receipts")  # `vigil replay`'s default --sources
 FAMILIES = (*SOURCES, "changes", "commands")  # what it reads
 SEED = 7
 RAW_MAX_RECORDS = 20_000
 PACKAGES = ("aiokafka", "orjson", "msgspec", "ddsketch")
-
-
-def say(msg: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
 class Timer:
@@ -164,21 +157,7 @@ async def produce(bootstrap: str, prefix: str, events: list[DemoEvent]) -> dict[
     )
     await producer.start()
     try:
-
-        async def send_partition(topic: str, p: int, recs: list[tuple[bytes, bytes, int]]) -> None:
-            pending = []
-            batch = producer.create_batch()
-            for key, value, ts in recs:
-                if batch.append(key=key, value=value, timestamp=ts) is None:
-                    batch.close()
-                    pending.append(await producer.send_batch(batch, topic, partition=p))
-                    batch = producer.create_batch()
-                    batch.append(key=key, value=value, timestamp=ts)
-            batch.close()
-            pending.append(await producer.send_batch(batch, topic, partition=p))
-            await asyncio.gather(*pending)
-
-        await asyncio.gather(*(send_partition(t, p, recs) for (t, p), recs in sorted(by_partition.items())))
+        await asyncio.gather(*(send_batches(producer, t, p, recs) for (t, p), recs in sorted(by_partition.items())))
     finally:
         await producer.stop()
     seconds = time.perf_counter() - started
@@ -365,10 +344,6 @@ def cli(bootstrap: str, prefix: str, from_ts: float, to_ts: float, out: Path) ->
 # ------------------------------------------------------------------ one data set
 
 
-def _ratio(a: Any, b: Any) -> float | None:
-    return round(a / b, 3) if a and b else None
-
-
 def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The fastest of the runs, with every run's rate (other load on the machine only ever slows a run down)."""
     best = min(runs, key=lambda r: r["seconds"])
@@ -444,8 +419,8 @@ async def measure(
         "range": {"from_ts": from_ts, "to_ts": to_ts, "event_seconds": to_ts - from_ts},
         "events_per_s": best["events_per_s"],
         "speedup": best["speedup"],
-        "vs_raw_read": _ratio(best["events_per_s"], raw["events_per_s"]),
-        "vs_raw_read_after_setup": _ratio(best["events_per_s_after_setup"], raw["events_per_s_after_setup"]),
+        "vs_raw_read": ratio(best["events_per_s"], raw["events_per_s"]),
+        "vs_raw_read_after_setup": ratio(best["events_per_s_after_setup"], raw["events_per_s_after_setup"]),
         "replay": best,
         "raw_read": raw,
         "split": {
@@ -455,7 +430,7 @@ async def measure(
             "core_share": round(in_memory["seconds"] / split_sum, 3),
             # about 1: reading and feeding one by one costs what the two steps cost apart
             "replay_over_sum_of_parts": round(best["seconds"] / split_sum, 3),
-            "read_merge_vs_raw_read": _ratio(merged["events_per_s"], raw["events_per_s"]),
+            "read_merge_vs_raw_read": ratio(merged["events_per_s"], raw["events_per_s"]),
         },
         "same_report_as_in_memory": reports[0] == core_bytes,
         "outcome": outcome(report),
@@ -544,9 +519,9 @@ async def run(args: argparse.Namespace, bootstrap: str, work: Path) -> dict[str,
         "demo": {"data": demo_data, **demo},
         "heavy": {"data": heavy_data, "note": note, **heavy},
         "heavy_vs_demo": {
-            "events_per_s": _ratio(heavy["events_per_s"], demo["events_per_s"]),
-            "events_per_cpu_s": _ratio(heavy["replay"]["events_per_cpu_s"], demo["replay"]["events_per_cpu_s"]),
-            "speedup": _ratio(heavy["speedup"], demo["speedup"]),
+            "events_per_s": ratio(heavy["events_per_s"], demo["events_per_s"]),
+            "events_per_cpu_s": ratio(heavy["replay"]["events_per_cpu_s"], demo["replay"]["events_per_cpu_s"]),
+            "speedup": ratio(heavy["speedup"], demo["speedup"]),
         },
         "bench_seconds": round(time.perf_counter() - started, 1),
     }
@@ -570,33 +545,17 @@ def main() -> int:
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
 
-    work = Path(tempfile.mkdtemp(prefix="vigil-bench-replay-"))
-    kafka: LocalKafka | None = None
     load_before = os.getloadavg()
-    try:
-        bootstrap = args.bootstrap
-        if not bootstrap:
-            say(f"starting Kafka {KAFKA_VERSION}")
-            kafka = LocalKafka(data_dir=work / "kafka")
-            bootstrap = kafka.start()
+    with work_dir("vigil-bench-replay-", keep=args.keep) as work, broker(args.bootstrap, work) as bootstrap:
         result = asyncio.run(run(args, bootstrap, work))
-    finally:
-        if kafka is not None:
-            say("stopping Kafka")
-            kafka.stop()
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
     result["machine"] = {
         "python": platform.python_version(),
         "cpu_count": os.cpu_count(),
         "platform": platform.platform(),
-        "kafka": KAFKA_VERSION if kafka is not None else f"existing cluster {args.bootstrap}",
-        "packages": {p: metadata.version(p) for p in PACKAGES},
+        "kafka": f"existing cluster {args.bootstrap}" if args.bootstrap else KAFKA_VERSION,
+        "packages": package_versions(PACKAGES),
         # Other processes compete for the same cores: wall-clock rates move with them, *_per_cpu_s much less.
-        "loadavg_1_5_15": {
-            "before": [round(x, 2) for x in load_before],
-            "after": [round(x, 2) for x in os.getloadavg()],
-        },
+        "loadavg_1_5_15": load_avg(load_before),
     }
     print(json.dumps(result, indent=2))
     return 0
