@@ -54,9 +54,9 @@ from pathlib import Path
 from correlator.alerts import AlertTransition
 from correlator.config.catalog import COUNTED_SERIES, SOURCES
 from correlator.config.errors import ConfigError, ConfigProblem
-from correlator.config.fields import Report, Section, describe
+from correlator.config.fields import Report, Section, describe, read_mapping_file
 from correlator.config.packfile import load_packs
-from correlator.config.source import LineMap, parse_yaml
+from correlator.config.source import LineMap
 from correlator.durations import format_duration
 from correlator.engine import RuleEngine
 from correlator.pack import RulePack
@@ -202,26 +202,7 @@ def _source_of(name: str) -> str:
 
 def load_rule_tests(path: str | PathLike[str]) -> RuleTestFile:
     """Read and check a test file (not the packs it names); raises ConfigError with every problem."""
-    file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([ConfigProblem(file, None, f"cannot read: {exc}")]) from exc
-    data, problems = parse_yaml(text, file)
-    report = Report(file)
-    report.extend(problems)
-    if data is None and not problems:
-        report.add(1, "file is empty: expected rule_files and tests")
-    result = None
-    if isinstance(data, LineMap):
-        result = _read_file(report, data, file)
-    elif data is not None:
-        report.add(
-            getattr(data, "line", 1), f"a test file must be a mapping with rule_files and tests, got {describe(data)}"
-        )
-    if report.problems or result is None:
-        raise ConfigError(report.sorted())
-    return result
+    return read_mapping_file(path, "a test file", "rule_files and tests", _read_file)
 
 
 def _read_file(report: Report, data: LineMap, file: str) -> RuleTestFile:

@@ -13,18 +13,21 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import StrEnum
+from os import PathLike
+from pathlib import Path
 from typing import Any, TypeVar
 
-from correlator.config.errors import ConfigProblem
-from correlator.config.source import LineList, LineMap
+from correlator.config.errors import ConfigError, ConfigProblem
+from correlator.config.source import LineList, LineMap, parse_yaml
 from correlator.durations import parse_duration
 from correlator.rules import Matcher
 
-__all__ = ["LABEL_NAME", "Report", "Section", "describe"]
+__all__ = ["LABEL_NAME", "Report", "Section", "describe", "read_mapping_file"]
 
 E = TypeVar("E", bound=StrEnum)
+T = TypeVar("T")
 
 #: Label names, as in Prometheus.
 LABEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -295,3 +298,32 @@ class Section:
         """Line of `name` inside the nested mapping at `key`."""
         value = self.data.get(key)
         return value.line_of(name) if isinstance(value, LineMap) else self.line(key)
+
+
+def read_mapping_file(
+    path: str | PathLike[str], what: str, shape: str, read: Callable[[Report, LineMap, str], T | None]
+) -> T:
+    """Read a YAML file whose top level is a mapping, with `read(report, data, file)` doing the rest.
+
+    `what` names the file (`a routing test file`) and `shape` says what its mapping
+    holds (`pack and tests`), for the messages about an unreadable, empty or
+    non-mapping file. Raises ConfigError with every problem found.
+    """
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([ConfigProblem(file, None, f"cannot read: {exc}")]) from exc
+    data, problems = parse_yaml(text, file)
+    report = Report(file)
+    report.extend(problems)
+    if data is None and not problems:
+        report.add(1, f"file is empty: expected {shape}")
+    result = None
+    if isinstance(data, LineMap):
+        result = read(report, data, file)
+    elif data is not None:
+        report.add(getattr(data, "line", 1), f"{what} must be a mapping with {shape}, got {describe(data)}")
+    if report.problems or result is None:
+        raise ConfigError(report.sorted())
+    return result

@@ -27,9 +27,9 @@ from os import PathLike
 from pathlib import Path
 
 from correlator.config.errors import ConfigError, ConfigProblem
-from correlator.config.fields import Report, Section, describe
+from correlator.config.fields import Report, Section, describe, read_mapping_file
 from correlator.config.packfile import load_packs
-from correlator.config.source import LineMap, parse_yaml
+from correlator.config.source import LineMap
 from correlator.routing.model import Route, RoutingConfig
 from correlator.routing.tree import RouteMatch, match_routes
 
@@ -78,26 +78,7 @@ class RouteTestFile:
 
 def load_route_tests(path: str | PathLike[str]) -> RouteTestFile:
     """Read and check a routing test file (not its packs); raises ConfigError with every problem."""
-    file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([ConfigProblem(file, None, f"cannot read: {exc}")]) from exc
-    data, problems = parse_yaml(text, file)
-    report = Report(file)
-    report.extend(problems)
-    if data is None and not problems:
-        report.add(1, "file is empty: expected pack and tests")
-    result = None
-    if isinstance(data, LineMap):
-        result = _read_file(report, data, file)
-    elif data is not None:
-        report.add(
-            getattr(data, "line", 1), f"a routing test file must be a mapping with pack and tests, got {describe(data)}"
-        )
-    if report.problems or result is None:
-        raise ConfigError(report.sorted())
-    return result
+    return read_mapping_file(path, "a routing test file", "pack and tests", _read_file)
 
 
 def _read_file(report: Report, data: LineMap, file: str) -> RouteTestFile:
