@@ -190,7 +190,7 @@ COMMAND = Command(
 )
 
 NOTIFICATION = Notification(
-    key=f"{INCIDENT_EVENT.incident_id}/oncall-pager/escalation-0-1",
+    key=f"{INCIDENT_EVENT.incident_id}/oncall-pager/escalation-0-0-1",
     receiver="oncall-pager",
     incident_id=INCIDENT_EVENT.incident_id,
     event=IncidentEventType.ESCALATED,
