@@ -151,8 +151,9 @@ def install_notifications(
             await enqueue(pager.on_event(change, now))
             save(pager)
 
-    def owned_here() -> set[int]:
-        return {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == topics.incidents}
+    def owned_here(topic: str) -> set[int]:
+        """Partitions of `topic` this worker actively owns (its tables also hold standby copies of others)."""
+        return {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == topic}
 
     @app.timer(interval=1.0)
     async def page_clock() -> None:
@@ -160,7 +161,7 @@ def install_notifications(
         if not ready.is_set():
             return
         now = time.time()
-        mine = owned_here()
+        mine = owned_here(topics.incidents)
         if app.tables.recovery.completed.is_set() and (mine != index["owned"] or now - index["at"] >= 60.0):
             reindex(mine, now)
         for key in [k for k, deadline in deadlines.items() if deadline <= now]:
@@ -288,7 +289,7 @@ def install_notifications(
         if not ready.is_set():
             return
         cutoff = time.time() - _KEEP_DELIVERED
-        mine = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == topics.notifications}
+        mine = owned_here(topics.notifications)
         for key, saved in list(delivered.items()):
             if _partition(key, settings.partitions) in mine:
                 memory = orjson.loads(saved)
