@@ -7,10 +7,13 @@ the history and ``now`` come in, JSON-ready dicts go out.
   burn window (good events / all events: "now"), ``period_value`` over the
   whole period, ``objective``, ``budget_remaining`` and the burn rates.
   ``status`` is ``breached`` while a paging burn alert (critical or high)
-  fires, ``burning`` while a ticket burn alert fires or the budget is being
-  spent faster than sustainable over the shortest window, else ``ok``. An
-  overspent budget shows in ``budget_remaining`` (below 0) and not in the
-  colour, so a tile goes green again once the fault is over.
+  fires, ``burning`` while a ticket burn alert fires or the budget has been
+  spent faster than sustainable over the slowest alert's short window (6 h
+  for a 30-day SLO), else ``ok``. Not the shortest window: over 10 s a
+  healthy 99 % SLI crosses 1x on noise alone, and a tile that flickers amber
+  teaches people to ignore amber. An overspent budget shows in
+  ``budget_remaining`` (below 0) and not in the colour, so a tile goes green
+  again once the fault is over.
 - A **rule tile** per threshold rule and group: its last value, threshold,
   comparison and ``status`` (``breached`` firing, ``burning`` pending).
 - An SLO no service has reported on yet gets a tile with ``status``
@@ -120,11 +123,10 @@ def _slo_tile(
         state = shard.alerts.get((alert.name, group))
         if state is not None and state.phase is AlertPhase.FIRING:
             firing.append({"name": alert.name, "severity": alert.severity, "factor": alert.factor})
-    short = _short_window(engine, slo)
-    short_rate = rates.get(short)
+    sustained_rate = rates.get(_sustained_window(engine, slo))
     if any(f["severity"] in _PAGING for f in firing):
         status = "breached"
-    elif firing or (short_rate is not None and short_rate > 1.0):
+    elif firing or (sustained_rate is not None and sustained_rate > 1.0):
         status = "burning"
     else:
         status = "ok"
@@ -136,7 +138,7 @@ def _slo_tile(
         "group": key.group,
         "objective": slo.objective,
         "value": _recent(engine, slo, rates),
-        "window": short,
+        "window": _short_window(engine, slo),
         "period_value": period_value,
         "period": format_duration(slo.period_seconds),
         "budget_remaining": budget,
@@ -189,6 +191,11 @@ def _rule_info(rule: ThresholdRule) -> dict[str, Any]:
 def _short_window(engine: RuleEngine, slo: Slo) -> str:
     """The shortest burn window (the fastest alert's short one): the SLO's "now"."""
     return format_duration(min(a.short_seconds for a in engine.burn_alerts[slo.name]))
+
+
+def _sustained_window(engine: RuleEngine, slo: Slo) -> str:
+    """The slowest alert's short window: long enough to ignore noise, short enough to clear soon after a fault."""
+    return format_duration(max(a.short_seconds for a in engine.burn_alerts[slo.name]))
 
 
 def _recent(engine: RuleEngine, slo: Slo, rates: Any) -> float | None:

@@ -40,13 +40,20 @@ slos:
 API = (("service", "advisor-api"),)
 
 
-def engine(*, p95: float = 0.3, short_rate: float = 0.2, budget: float = 0.9, firing: str | None = None) -> RuleEngine:
+def engine(
+    *,
+    p95: float = 0.3,
+    short_rate: float = 0.2,
+    sustained_rate: float = 0.5,
+    budget: float = 0.9,
+    firing: str | None = None,
+) -> RuleEngine:
     """An engine whose advisor-api shard has a P95 value and an api-latency standing (uptime: no data)."""
     e = RuleEngine(parse_pack(PACK))
     shard = e.shard("advisor-api")
     shard.rule_values[("ApiLatencyP95High", API)] = p95
     shard.slo_status[("api-latency", API)] = SloStatus(
-        budget_remaining=budget, burn_rates={"10s": short_rate, "3m": 1.0}
+        budget_remaining=budget, burn_rates={"10s": short_rate, "3m": sustained_rate}
     )
     if firing is not None:
         shard.alerts[(firing, API)] = AlertState(phase=AlertPhase.FIRING)
