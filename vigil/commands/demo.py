@@ -48,6 +48,8 @@ def demo(args: argparse.Namespace) -> int:
     broker: LocalKafka | None = None
     worker: subprocess.Popen[bytes] | None = None
     try:
+        if not args.keep:
+            (data / "worker.log").unlink(missing_ok=True)
         if bootstrap is None and not args.keep:
             # Each demo tells its story from the start: last run's open incident, its silent services
             # (absence alerts after the pause) and its burn rates would otherwise be the first thing shown.
@@ -65,11 +67,15 @@ def demo(args: argparse.Namespace) -> int:
             f"[bold]▶ worker started[/] (pid {worker.pid}) — dashboard: http://127.0.0.1:{args.web_port}/ , /metrics , "
             f"/health ; rules: {config} ; log: {data / 'worker.log'}"
         )
+        if os.environ.get("VIGIL_TOKEN"):
+            console.print(
+                f"[bold]▶ sign in[/] to the dashboard with the responder token [bold]{os.environ['VIGIL_TOKEN']}[/]"
+            )
         console.print(
             f"[bold]▶ postmortem[/] of what you are about to see, from another terminal while this runs: "
             f"[bold]vigil replay --from -1h --config {config} --out var/replay[/] (then open var/replay/report.html)"
         )
-        asyncio.run(_traffic_and_alerts(bootstrap, console, started, worker, args.web_port))
+        asyncio.run(_traffic_and_alerts(bootstrap, console, started, worker, args.web_port, data / "worker.log"))
     except KeyboardInterrupt:
         pass
     finally:
@@ -102,7 +108,7 @@ def _start_worker(bootstrap: str, data: Path, web_port: int, config: Path) -> su
 
 
 async def _traffic_and_alerts(
-    bootstrap: str, console: Console, started: float, worker: subprocess.Popen[bytes], web_port: int
+    bootstrap: str, console: Console, started: float, worker: subprocess.Popen[bytes], web_port: int, log: Path
 ) -> None:
     from vigil.demo.producer import run_demo_traffic
 
@@ -118,7 +124,7 @@ async def _traffic_and_alerts(
         asyncio.create_task(_print_alerts(bootstrap, console, started, stop)),
         asyncio.create_task(_print_incidents(bootstrap, console, started, web_port)),
         asyncio.create_task(_print_notifications(bootstrap, console, started)),
-        asyncio.create_task(_watch(worker, stop, console)),
+        asyncio.create_task(_watch(worker, stop, console, log)),
         asyncio.create_task(_heartbeat(web_port, console, started)),
     ]
     await stop.wait()
@@ -129,11 +135,24 @@ async def _traffic_and_alerts(
             await task
 
 
-async def _watch(worker: subprocess.Popen[bytes], stop: asyncio.Event, console: Console) -> None:
+async def _watch(worker: subprocess.Popen[bytes], stop: asyncio.Event, console: Console, log: Path) -> None:
+    """A worker that dies (bad config, a token too short, a taken port) ends the demo with its own last words."""
     while worker.poll() is None:
         await asyncio.sleep(0.5)
-    console.print(f"[bold red]worker exited with code {worker.returncode}; see var/worker.log[/]")
+    console.print(f"[bold red]worker exited with code {worker.returncode}[/]; the end of {log}:")
+    for line in _tail(log):
+        console.print(f"  [red]{escape(line)}[/]")
     stop.set()
+
+
+def _tail(path: Path, lines: int = 8, max_bytes: int = 8192) -> list[str]:
+    try:
+        with path.open("rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - max_bytes))
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return []
+    return [line for line in text.splitlines() if line.strip()][-lines:]
 
 
 async def _heartbeat(web_port: int, console: Console, started: float, every: float = 15.0) -> None:
