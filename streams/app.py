@@ -170,6 +170,7 @@ def create_app(
             return await intake(request, from_webhook_v4)
 
     read_model = IncidentReadModel()
+    metrics.watch_incidents(read_model)  # vigil_incidents, counted at scrape time
     commands = app.topic(settings.topics.commands, key_serializer="raw", value_serializer="raw")
 
     async def send_command(command: Command) -> None:

@@ -7,14 +7,19 @@ live in one test process and so /metrics shows exactly Vigil's series.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from correlator import RuleEngine
+from schemas import IncidentStatus, Severity
 
-__all__ = ["EngineCollector", "WorkerMetrics"]
+if TYPE_CHECKING:
+    from streams.api.readmodel import IncidentReadModel
+
+__all__ = ["EngineCollector", "IncidentCollector", "WorkerMetrics"]
 
 
 class WorkerMetrics:
@@ -73,6 +78,10 @@ class WorkerMetrics:
         """Report the engine's SLIs and state, read fresh at every scrape (`topics`: family → topic name)."""
         self.registry.register(EngineCollector(engine, topics))
 
+    def watch_incidents(self, read_model: IncidentReadModel) -> None:
+        """Report the open incidents the worker's read model holds, counted fresh at every scrape."""
+        self.registry.register(IncidentCollector(read_model))
+
 
 class EngineCollector(Collector):
     """Gauges computed from the engine at scrape time, so they are never stale or orphaned."""
@@ -130,6 +139,31 @@ class EngineCollector(Collector):
                 "vigil_watermark_seconds", "Lowest event-time watermark over services", engine.watermark
             )
         yield GaugeMetricFamily("vigil_series", "Series held in open windows", engine.series_count())
+
+
+#: what `vigil_incidents` always reports, 0 when none: every severity, every status but resolved
+INCIDENT_SEVERITIES = tuple(str(s) for s in Severity)
+OPEN_STATUSES = tuple(str(s) for s in IncidentStatus if s != IncidentStatus.RESOLVED)
+
+
+class IncidentCollector(Collector):
+    """`vigil_incidents`, counted from the read model at scrape time, so it is never stale."""
+
+    def __init__(self, read_model: IncidentReadModel) -> None:
+        self.read_model = read_model
+
+    def collect(self) -> Iterator[Metric]:
+        counts = dict.fromkeys(((sev, st) for sev in INCIDENT_SEVERITIES for st in OPEN_STATUSES), 0)
+        counts.update(self.read_model.open_counts())
+        family = GaugeMetricFamily(
+            "vigil_incidents",
+            "Incidents not resolved, by severity and status, in this worker's read model; every worker"
+            " follows the whole incidents topic, so aggregate over instances with max(), not sum()",
+            labels=["severity", "status"],
+        )
+        for (severity, status), count in counts.items():
+            family.add_metric([severity, status], count)
+        yield family
 
 
 def _rest(group: tuple[tuple[str, str], ...]) -> str:

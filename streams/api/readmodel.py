@@ -24,7 +24,7 @@ silences expired for longer than ``silence_retention`` seconds are dropped.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -165,6 +165,15 @@ class IncidentReadModel:
         found = [e.snapshot for e in self._incidents.values() if _matches(e.snapshot, query)]
         found.sort(key=lambda s: (s.opened_at, s.id), reverse=True)
         return found[: max(query.limit, 0)], len(found)
+
+    def open_counts(self) -> dict[tuple[str, str], int]:
+        """How many incidents held are not resolved, by (severity, status); one pass, no copy or sort."""
+        counts: Counter[tuple[str, str]] = Counter()
+        for entry in self._incidents.values():
+            snapshot = entry.snapshot
+            if snapshot.status != IncidentStatus.RESOLVED:
+                counts[str(snapshot.severity), str(snapshot.status)] += 1
+        return dict(counts)
 
     def _evict(self) -> None:
         victim = next(

@@ -2,10 +2,11 @@
 
 Prometheus scrapes the same worker registry tests/unit/test_grafana.py
 checks names against (a RuleEngine on packs/default.yaml after traffic for
-every rule), served by prometheus_client's own HTTP server, so no broker
-is needed. Each expression is sent as Grafana sends it with the `service`
-variable on All (`.*`): Prometheus must accept it (no parse or type
-error) and return at least one series.
+every rule, and a read model holding a few incidents), served by
+prometheus_client's own HTTP server, so no broker is needed. Each
+expression is sent as Grafana sends it with the `service` variable on All
+(`.*`): Prometheus must accept it (no parse or type error) and return at
+least one series; the incident panels must show the incidents held.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 from prometheus_client import CollectorRegistry, start_http_server
 
 from tests.integration.prometheus import prometheus_binary, running_prometheus, scalar
-from tests.unit.test_grafana import exprs, worker_registry
+from tests.unit.test_grafana import OPEN_INCIDENTS, exprs, worker_registry
 
 SCRAPES = 3  # rate() over a window needs two samples; one more for slack
 
@@ -49,3 +50,8 @@ def test_every_dashboard_query_runs_and_returns_data(tmp_path: Path) -> None:
             if not result:
                 empty.append(f"{title}: {promql}")
         assert not empty, "queries that return no series:\n" + "\n".join(empty)
+        # The incident panels show what the read model holds, every severity included.
+        for title, expr in exprs():
+            if "vigil_incidents" in expr:
+                got = {r["metric"]["severity"]: float(r["value"][1]) for r in prom.query(expr)}
+                assert got == OPEN_INCIDENTS, f"{title}: {expr}"

@@ -2,8 +2,9 @@
 
 The exported names and labels come from a real worker registry
 (`WorkerMetrics` watching a `RuleEngine` on packs/default.yaml that has
-seen traffic for every rule), rendered as /metrics renders it; the
-provisioning files are checked against docker-compose.yml's mounts.
+seen traffic for every rule, and an `IncidentReadModel` fed incident
+events), rendered as /metrics renders it; the provisioning files are
+checked against docker-compose.yml's mounts.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from correlator import PartialFolder, RuleEngine, SeriesKey
 from correlator.config import load_pack
 from correlator.slo import WORKBOOK_WINDOWS
+from schemas import IncidentEvent, decode, encode
+from streams.api import IncidentReadModel
 from streams.metrics import WorkerMetrics
+from tests.unit.api.fixtures import event
 
 ROOT = Path(__file__).resolve().parents[2]
 GRAFANA = ROOT / "deploy" / "grafana"
@@ -56,14 +60,28 @@ TRAFFIC = [
     (SeriesKey.of("logs", "advisor-api", "log_pattern_matches", {"pattern": "upstream_timeout"}), 1.0),
     (SeriesKey.of("logs", "postgres", "log_pattern_matches", {"pattern": "lock_wait"}), 1.0),
 ]
+#: what the worker's read model has read off the incidents topic: one incident open in each open status, one resolved
+INCIDENT_EVENTS = [
+    event("opened", incident_id="inc-1", severity="critical"),
+    event("opened", incident_id="inc-2", severity="high"),
+    event("acknowledged", incident_id="inc-2", severity="high", status="acknowledged", actor="ana"),
+    event("opened", incident_id="inc-3", severity="low"),
+    event("resolved", incident_id="inc-3", severity="low", status="resolved"),
+]
+OPEN_INCIDENTS = {"critical": 1, "high": 1, "medium": 0, "low": 0}  #: by severity, after INCIDENT_EVENTS
 
 
 def worker_registry() -> CollectorRegistry:
     """The registry of a worker on the default pack after two minutes of traffic, one late event,
-    and one of each thing its agents count (an event read, a dead letter, a notification, ...)."""
+    the incident events above, and one of each thing its agents count (an event read, a dead
+    letter, a notification, ...)."""
     engine = RuleEngine(PACK)
     metrics = WorkerMetrics()
     metrics.watch(engine, {"metrics": "metrics", "logs": "logs", "receipts": "receipts"})
+    read_model = IncidentReadModel()
+    for incident_event in INCIDENT_EVENTS:
+        read_model.apply(decode(IncidentEvent, encode(incident_event)))  # as the follower reads it
+    metrics.watch_incidents(read_model)
     folder = PartialFolder(window_seconds=engine.settings.window_seconds)
     for second in range(120):
         for series, value in TRAFFIC:
@@ -348,9 +366,13 @@ def test_every_slo_has_a_budget_gauge_and_a_burn_chart() -> None:
 def test_alerts_and_health_rows_cover_their_metrics() -> None:
     rows = by_row()
     read = {row: set().union(*(parse(t["expr"]).metrics for p in rows[row] for t in p["targets"])) for row in ROWS}
-    assert {"vigil_active_alerts", "vigil_notifications_total", "vigil_notification_attempt_seconds_bucket"} <= read[
-        "Alerts & notifications"
-    ]
+    assert {
+        "vigil_active_alerts",
+        "vigil_incidents",
+        "vigil_notifications_total",
+        "vigil_notification_attempt_seconds_bucket",
+    } <= read["Alerts & notifications"]
+    assert "vigil_incidents" in read["SLAs"]
     assert {
         "vigil_events_in_total",
         "vigil_events_invalid_total",
@@ -360,6 +382,17 @@ def test_alerts_and_health_rows_cover_their_metrics() -> None:
         "vigil_ingest_flush_seconds_bucket",
         "vigil_rule_evaluation_seconds_bucket",
     } <= read["Vigil's own health"]
+
+
+_MAX_OVER_WORKERS = re.compile(r"\bmax\s+by\s*\(\s*severity\s*,\s*status\s*\)\s*\(\s*vigil_incidents\s*\)")
+
+
+def test_incident_counts_are_combined_over_workers_with_max() -> None:
+    """Every worker follows the whole incidents topic: a sum over workers would count each incident once per worker."""
+    reading = [(title, expr) for title, expr in exprs() if "vigil_incidents" in parse(expr).metrics]
+    assert reading
+    for title, expr in reading:
+        assert expr.count("vigil_incidents") == len(_MAX_OVER_WORKERS.findall(expr)), f"{title}: {expr}"
 
 
 # --- provisioning and docker-compose.yml ---------------------------------------------
