@@ -1,6 +1,7 @@
 // Vigil's live dashboard: vanilla JS, no build step, nothing loaded from elsewhere.
-// Reads /api/whoami, /api/slos, /api/incidents, /api/series; follows /api/stream (server-sent
-// events, read with fetch so the token travels in the Authorization header, not the URL).
+// Reads /api/whoami, /api/slos, /api/incidents, /api/silences, /api/series; follows /api/stream
+// (server-sent events, read with fetch so the token travels in the Authorization header, not the URL).
+// Responders also write: ack, resolve, comment, and create and expire silences.
 "use strict";
 
 const TOKEN_KEY = "vigil.token";
@@ -15,6 +16,7 @@ const state = {
   incidents: new Map(),
   selected: null,
   events: new Map(), // incident id → events, for the open detail
+  silences: [], // active and pending silences, as GET /api/silences lists them
   view: "board",
   stream: null, // AbortController of the live stream
   connected: false,
@@ -50,15 +52,40 @@ function fmt(value, format) {
   return Math.abs(value) >= 100 ? value.toFixed(0) : String(Math.round(value * 100) / 100);
 }
 
-function ago(ts) {
-  const s = Math.max(0, Date.now() / 1000 - ts);
+function span(seconds) {
+  const s = Math.max(0, seconds);
   if (s < 60) return Math.round(s) + " s";
   if (s < 3600) return Math.round(s / 60) + " min";
   if (s < 86400) return (s / 3600).toFixed(1) + " h";
   return (s / 86400).toFixed(1) + " d";
 }
 
+const ago = (ts) => span(Date.now() / 1000 - ts);
+const until = (ts) => span(ts - Date.now() / 1000);
+
 const clock = (ts) => new Date(ts * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+
+// A moment that may be days away: the time alone today, else with the date.
+function when(ts) {
+  const d = new Date(ts * 1000);
+  const today = d.toDateString() === new Date().toDateString();
+  const time = { hour: "2-digit", minute: "2-digit" };
+  return today ? d.toLocaleTimeString([], time) : d.toLocaleString([], { weekday: "short", day: "numeric", month: "short", ...time });
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// The API's duration syntax (correlator/durations.py): units y w d h m s ms, largest first, each at
+// most once, e.g. 30m, 2h, 1h30m, 3d. Seconds, or null when `text` is not a duration.
+const DURATION = /^(?:([0-9]+)y)?(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?(?:([0-9]+)ms)?$/;
+const UNIT_SECONDS = [365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001];
+const MAX_SILENCE_SECONDS = 365 * 86400;
+
+function parseDuration(text) {
+  const m = DURATION.exec(text.trim());
+  if (!m || m.slice(1).every((v) => v === undefined)) return null;
+  return m.slice(1).reduce((sum, v, i) => sum + (v === undefined ? 0 : Number(v) * UNIT_SECONDS[i]), 0);
+}
 
 function say(text) {
   $("status").textContent = text;
@@ -120,6 +147,10 @@ async function signIn(token) {
 function showLogin(message) {
   if (state.stream) state.stream.abort();
   state.stream = null;
+  const dialog = $("silence-dialog");
+  if (dialog) dialog.remove(); // the next person to sign in may be a viewer
+  state.silences = [];
+  $("silences").replaceChildren();
   $("login").hidden = false;
   $("board").hidden = true;
   $("charts").hidden = true;
@@ -248,6 +279,7 @@ async function loadIncidents() {
   } catch (_) {
     /* the live stream still brings changes */
   }
+  loadSilences();
 }
 
 function sortedIncidents() {
@@ -324,6 +356,11 @@ function renderDetail() {
   box.hidden = false;
   const timeline = [...(inc.timeline || [])].reverse();
   const prior = box.querySelector("#action-msg");
+  // A live event re-renders the open incident: keep the focus and a half-written note where they were.
+  const same = box.dataset.incident === inc.id;
+  const focused = same && box !== document.activeElement && box.contains(document.activeElement) ? document.activeElement.id : "";
+  const note = same && box.querySelector("#note") ? box.querySelector("#note").value : "";
+  box.dataset.incident = inc.id;
   box.replaceChildren(
     ...[
     h("h3", {}, inc.title),
@@ -349,6 +386,8 @@ function renderDetail() {
     h("ol", { class: "timeline", reversed: true }, timeline.map((t) => h("li", {}, h("time", { datetime: new Date(t.ts * 1000).toISOString() }, clock(t.ts)), t.text))),
     ].filter(Boolean),
   );
+  if (note && $("note")) $("note").value = note;
+  if (focused && $(focused)) $(focused).focus();
 }
 
 function actions(inc) {
@@ -369,19 +408,6 @@ function actions(inc) {
       $("action-msg").textContent = `${kind} failed: ${err.message}`;
     }
   };
-  const silence = async () => {
-    const service = inc.root_cause || inc.services[0];
-    const matcher = `service="${service}"`;
-    try {
-      const body = await api("/api/silences", {
-        method: "POST",
-        body: { matchers: [matcher], duration: "1h", comment: note.value.trim() || `silenced from the dashboard during ${inc.id}` },
-      });
-      $("action-msg").textContent = `silenced ${matcher} for 1 h (silence ${body.silence_id})`;
-    } catch (err) {
-      $("action-msg").textContent = `silence failed: ${err.message}`;
-    }
-  };
   return h(
     "div",
     { class: "actions" },
@@ -390,7 +416,244 @@ function actions(inc) {
     h("button", { type: "button", class: "primary", id: "ack", disabled: resolved || inc.status === "acknowledged", onclick: act("ack") }, "Acknowledge"),
     h("button", { type: "button", id: "resolve", disabled: resolved, onclick: act("resolve") }, "Resolve"),
     h("button", { type: "button", id: "comment", onclick: act("comment") }, "Comment"),
-    h("button", { type: "button", id: "silence", onclick: silence }, `Silence ${inc.root_cause || inc.services[0]} 1 h`),
+    h("button", { type: "button", id: "silence", "aria-haspopup": "dialog", onclick: () => openSilenceForm(inc) }, "Silence…"),
+  );
+}
+
+// -- silences --------------------------------------------------------------------------------------
+
+const DURATION_CHOICES = [
+  ["15m", "15 min"],
+  ["1h", "1 h"],
+  ["4h", "4 h"],
+  ["24h", "24 h"],
+];
+
+// The silence form: a modal <dialog>, built once for a responder and refilled each time it opens.
+// It lives outside the incident detail, which re-renders on every live event.
+function silenceDialog() {
+  let dialog = $("silence-dialog");
+  if (dialog) return dialog;
+  const field = (attrs) => h(attrs.rows ? "textarea" : "input", { spellcheck: "false", autocomplete: "off", ...attrs });
+  dialog = h(
+    "dialog",
+    { id: "silence-dialog", class: "silence-dialog", "aria-labelledby": "sil-title-form", "aria-describedby": "sil-for" },
+    h(
+      "form",
+      { id: "silence-form", class: "silence-form", novalidate: true, onsubmit: submitSilence, oninput: clearFault, onchange: clearFault },
+      h("h3", { id: "sil-title-form" }, "New silence"),
+      h("p", { id: "sil-for", class: "hint" }),
+      h("label", { for: "sil-matchers" }, "Matchers, one per line"),
+      field({ id: "sil-matchers", name: "matchers", rows: 3, required: true, "aria-describedby": "sil-matchers-hint" }),
+      h(
+        "p",
+        { id: "sil-matchers-hint", class: "hint" },
+        h("code", {}, 'label="value"'), ", ", h("code", {}, 'label!="value"'), ", ",
+        h("code", {}, 'label=~"regex"'), " or ", h("code", {}, 'label!~"regex"'),
+        " (regexes match the whole value). Alerts that match every line are silenced.",
+      ),
+      h(
+        "fieldset",
+        { class: "durations", "aria-describedby": "sil-ends" },
+        h("legend", {}, "Duration"),
+        DURATION_CHOICES.map(([value, text]) =>
+          h("label", { class: "choice" }, h("input", { type: "radio", name: "duration", id: `sil-dur-${value}`, value, onchange: showSilenceEnd }), text),
+        ),
+        h("label", { class: "choice" }, h("input", { type: "radio", name: "duration", id: "sil-dur-custom", value: "custom", onchange: showSilenceEnd }), "Custom"),
+        h(
+          "span",
+          { class: "custom" },
+          h("label", { for: "sil-custom", class: "visually-hidden" }, "Custom duration"),
+          field({
+            id: "sil-custom",
+            name: "custom",
+            type: "text",
+            size: 8,
+            placeholder: "e.g. 90m",
+            "aria-describedby": "sil-custom-hint",
+            oninput: () => {
+              $("sil-dur-custom").checked = true;
+              showSilenceEnd();
+            },
+          }),
+        ),
+        h("p", { id: "sil-custom-hint", class: "hint wide" }, "Custom: e.g. 30m, 2h, 1h30m, 3d (units y w d h m s ms, largest first); at most 365 d."),
+        h("p", { id: "sil-ends", class: "hint wide" }),
+      ),
+      h("label", { for: "sil-comment" }, "Comment"),
+      field({ id: "sil-comment", name: "comment", rows: 2, required: true, maxlength: 1024 }),
+      h("p", { id: "sil-error", class: "error", role: "alert" }),
+      h(
+        "div",
+        { class: "form-buttons" },
+        h("button", { type: "button", id: "sil-cancel", onclick: () => dialog.close() }, "Cancel"),
+        h("button", { type: "submit", id: "sil-submit", class: "primary" }, "Create silence"),
+      ),
+    ),
+  );
+  // Escape closes a modal dialog by itself (a "cancel" event, then "close"); either way focus goes
+  // back to the button that opened it, which a live re-render of the detail may have replaced.
+  dialog.addEventListener("close", () => {
+    const opener = $("silence");
+    if (opener) opener.focus();
+  });
+  document.body.append(dialog);
+  return dialog;
+}
+
+function openSilenceForm(inc) {
+  const dialog = silenceDialog();
+  const service = inc.root_cause || inc.services[0] || "";
+  dialog.dataset.incident = inc.id;
+  $("sil-for").textContent = `For incident ${inc.id}: ${inc.title}`;
+  $("sil-matchers").value = service ? `service="${service}"` : "";
+  $("sil-dur-1h").checked = true;
+  $("sil-custom").value = "";
+  $("sil-comment").value = `silenced from the dashboard during ${inc.id}`;
+  silenceError("", null);
+  $("sil-submit").disabled = false;
+  showSilenceEnd();
+  if (!dialog.open) dialog.showModal();
+  const matchers = $("sil-matchers");
+  matchers.focus();
+  matchers.setSelectionRange(matchers.value.length, matchers.value.length);
+}
+
+// The chosen duration: {text, seconds} or {error}.
+function chosenDuration() {
+  const picked = document.querySelector("#silence-form input[name=duration]:checked");
+  const text = picked.value === "custom" ? $("sil-custom").value.trim() : picked.value;
+  if (picked.value !== "custom") return { text, seconds: parseDuration(text) };
+  if (!text) return { error: "Custom duration: write one, e.g. 90m or 2h." };
+  const seconds = parseDuration(text);
+  if (seconds === null) return { error: `Custom duration: "${text}" is not a duration; write e.g. 30m, 2h, 1h30m or 3d (units y w d h m s ms, largest first).` };
+  if (seconds <= 0) return { error: "Custom duration: must be longer than 0." };
+  if (seconds > MAX_SILENCE_SECONDS) return { error: "Custom duration: a silence may last at most 365 days." };
+  return { text, seconds };
+}
+
+function showSilenceEnd() {
+  const chosen = chosenDuration();
+  $("sil-ends").textContent = chosen.error ? "" : `Ends ${when(Date.now() / 1000 + chosen.seconds)} (in ${span(chosen.seconds)}).`;
+}
+
+// Once the field at fault is changed (or a preset replaces a bad custom duration), its message goes.
+function clearFault(event) {
+  const faulty = document.querySelector("#silence-form [aria-invalid=true]");
+  if (!faulty) return;
+  if (event.target === faulty || (faulty.id === "sil-custom" && event.target.name === "duration")) {
+    faulty.removeAttribute("aria-invalid");
+    $("sil-error").textContent = "";
+  }
+}
+
+// Show `message` in the form ("" clears it) and mark `field` (an element id) as the one at fault.
+function silenceError(message, field) {
+  $("sil-error").textContent = message;
+  for (const id of ["sil-matchers", "sil-custom", "sil-comment"]) {
+    if (id === field) $(id).setAttribute("aria-invalid", "true");
+    else $(id).removeAttribute("aria-invalid");
+  }
+  if (field) $(field).focus();
+}
+
+async function submitSilence(event) {
+  event.preventDefault();
+  const dialog = $("silence-dialog");
+  const matchers = $("sil-matchers").value.split("\n").map((m) => m.trim()).filter(Boolean);
+  const comment = $("sil-comment").value.trim();
+  const duration = chosenDuration();
+  if (!matchers.length) return silenceError("Give at least one matcher, e.g. service=\"advisor-api\".", "sil-matchers");
+  if (duration.error) return silenceError(duration.error, "sil-custom");
+  if (!comment) return silenceError("Say why in the comment.", "sil-comment");
+  silenceError("", null);
+  const submit = $("sil-submit");
+  submit.disabled = true;
+  const incident = dialog.dataset.incident;
+  let body;
+  try {
+    body = await api("/api/silences", { method: "POST", body: { matchers, duration: duration.text, comment } });
+  } catch (err) {
+    submit.disabled = false;
+    // The server names the field at fault ("body.matchers[1]: not a label matcher …"): show it as is.
+    const field = /^body\.matchers/.test(err.message) ? "sil-matchers" : /^body\.comment/.test(err.message) ? "sil-comment" : null;
+    const message = err.status ? err.message : `Could not reach the server: ${err.message}`;
+    if (dialog.open) silenceError(message, field);
+    else say(`Silence failed: ${message}`); // closed with Escape meanwhile
+    return;
+  }
+  dialog.close();
+  const text = `Silence ${body.silence_id} created for ${matchers.join(", ")}; ends ${when(body.ends_at)} (in ${until(body.ends_at)}).`;
+  const msg = $("action-msg");
+  if (msg && state.selected === incident) msg.textContent = text;
+  else say(text);
+  await refreshSilences((list) => list.some((s) => s.id === body.silence_id));
+}
+
+async function loadSilences() {
+  try {
+    const body = await api("/api/silences");
+    state.silences = body.silences;
+  } catch (_) {
+    return false; // not caught up yet, or signed out: the next refresh tries again
+  }
+  renderSilences();
+  return true;
+}
+
+// The API answers 202 before the command is on the topic its read model follows: look again until
+// `done(list)` holds, for a few seconds.
+async function refreshSilences(done) {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    if ((await loadSilences()) && done(state.silences)) return;
+    await sleep(500);
+  }
+}
+
+async function expireSilence(silence, button) {
+  button.disabled = true;
+  try {
+    await api("/api/silences/" + encodeURIComponent(silence.id), { method: "DELETE" });
+    $("sil-msg").textContent = `Silence ${silence.id} expired.`;
+  } catch (err) {
+    button.disabled = false;
+    $("sil-msg").textContent = `Expire failed: ${err.message}`;
+    return;
+  }
+  await refreshSilences((list) => !list.some((s) => s.id === silence.id));
+}
+
+function renderSilences() {
+  const list = $("silences");
+  const active = state.silences.filter((s) => s.state === "active").length;
+  const pending = state.silences.length - active;
+  $("sil-count").textContent = `${active} active` + (pending ? `, ${pending} pending` : "");
+  list.replaceChildren(
+    ...(state.silences.length
+      ? state.silences.map((s) =>
+          h(
+            "li",
+            { class: `silence ${s.state}`, "data-silence": s.id, "data-state": s.state },
+            h("div", { class: "matchers" }, s.matchers.map((m) => h("code", {}, m))),
+            h(
+              "div",
+              { class: "meta" },
+              s.state === "pending" ? h("span", {}, "starts ", h("time", { datetime: new Date(s.starts_at * 1000).toISOString() }, when(s.starts_at))) : null,
+              h("span", {}, "ends ", h("time", { datetime: new Date(s.ends_at * 1000).toISOString() }, when(s.ends_at)), ` (in ${until(s.ends_at)})`),
+              h("span", {}, "by " + s.created_by),
+              h("span", { class: "sid" }, s.id),
+            ),
+            h("p", { class: "comment" }, s.comment),
+            isResponder()
+              ? h(
+                  "button",
+                  { type: "button", class: "expire", "data-expire": s.id, "aria-label": `Expire silence ${s.matchers.join(", ")}`, onclick: (e) => expireSilence(s, e.currentTarget) },
+                  "Expire",
+                )
+              : null,
+          ),
+        )
+      : [h("li", { class: "empty" }, "No active silences.")]),
   );
 }
 
@@ -572,7 +835,10 @@ document.addEventListener("DOMContentLoaded", () => {
   $("chart-service").addEventListener("change", loadCharts);
   $("chart-range").addEventListener("change", loadCharts);
   setInterval(() => {
-    if (state.me && state.view === "board") renderIncidents();
+    if (state.me && state.view === "board") {
+      renderIncidents();
+      loadSilences();
+    }
   }, 15000);
   if (state.token) signIn(state.token);
   else showLogin("");
