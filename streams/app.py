@@ -138,7 +138,8 @@ def create_app(
 
     @app.task
     async def start_ingest() -> None:
-        await app.add_runtime_dependency(IngestLoop(settings=settings, metrics=metrics, pack=pack, loop=app.loop))
+        ingest = IngestLoop(settings=settings, metrics=metrics, pack=pack, worker_id=settings.worker, loop=app.loop)
+        await app.add_runtime_dependency(ingest)
 
     intake_tokens = IntakeTokens.from_env()
     if intake_tokens.open:

@@ -32,6 +32,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import ProducerFenced
 from aiokafka.structs import OffsetAndMetadata
 from mode import Service
 
@@ -83,6 +84,8 @@ class IngestLoop(Service):
         self.settings = settings
         self.metrics = metrics
         self.group_id = f"{settings.app_id}-ingest"
+        # One transactional id per worker (its name, which a restart keeps): two workers sharing one fence each
+        # other, and a restarted worker fences what is left of its previous life.
         self.transactional_id = f"{settings.app_id}-ingest-{worker_id}"
         self.sources = settings.topics.sources()
         #: the fold replay runs too; its clock here is `time.monotonic()`
@@ -190,6 +193,12 @@ class IngestLoop(Service):
             started = time.perf_counter()
             try:
                 await self._commit(partials, dead, positions)
+            except ProducerFenced as exc:
+                # A newer process with this worker's name owns the transactional id: this one is a zombie and
+                # its producer is dead for good. Stop the worker rather than fail every flush forever.
+                log.critical("ingest fenced by a newer worker named %r; stopping", self.transactional_id)
+                await self.crash(exc)
+                return
             except Exception:
                 # The transaction aborted: rewind so the same records are folded again.
                 log.exception("ingest flush failed; re-reading %d partitions", len(replay_from))

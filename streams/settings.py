@@ -7,6 +7,7 @@ broker; the environment (VIGIL_*, KAFKA_BOOTSTRAP_SERVERS) overrides.
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,6 +72,15 @@ class Topics:
     def notification_results(self) -> str:
         return self._t("notifications.results")
 
+    @property
+    def board(self) -> str:
+        """Every worker's SLA tiles every 10 s, so each dashboard shows them all (kept 7 h)."""
+        return self._t("vigil-board")
+
+    def configs(self) -> dict[str, dict[str, str]]:
+        """Topic configs beyond the broker's defaults, for the topics that are created with them."""
+        return {self.board: {"retention.ms": str(7 * 3600 * 1000), "cleanup.policy": "delete"}}
+
     def sources(self) -> dict[str, str]:
         """Topic name → source family, for the topics ingest reads."""
         return {self.logs: "logs", self.metrics: "metrics", self.receipts: "receipts"}
@@ -89,6 +99,7 @@ class Topics:
             self.commands,
             self.notifications,
             self.notification_results,
+            self.board,
         ]
 
 
@@ -107,6 +118,12 @@ class Settings:
     #: A worker that dies without leaving the group keeps its partitions (and the escalations in them)
     #: until the broker gives up on it: 10 s rather than Faust's 60 s, so a replacement pages on time.
     session_timeout: float = 10.0
+    #: How this worker signs its share of the dashboard; "" means host:web_port, which a restart keeps.
+    worker_name: str = ""
+
+    @property
+    def worker(self) -> str:
+        return self.worker_name or f"{socket.gethostname()}:{self.web_port}"
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -122,6 +139,7 @@ class Settings:
             "web_port": int(env.get("VIGIL_WEB_PORT", d.web_port)),
             "data_dir": Path(env.get("VIGIL_DATA_DIR", str(d.data_dir))),
             "session_timeout": float(env.get("VIGIL_SESSION_TIMEOUT", d.session_timeout)),
+            "worker_name": env.get("VIGIL_WORKER_NAME", d.worker_name),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
