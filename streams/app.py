@@ -186,7 +186,15 @@ def create_app(
 
     api_tokens = tokens if tokens is not None else ApiTokens.from_env()
     register_api(app, read_model=read_model, send_command=send_command, tokens=api_tokens)
-    register_dashboard(app, engine=engine, read_model=read_model, tokens=api_tokens)
+    register_dashboard(
+        app,
+        engine=engine,
+        read_model=read_model,
+        tokens=api_tokens,
+        board_topic=settings.topics.board,
+        bootstrap=settings.bootstrap,
+        worker=settings.worker,
+    )
 
     @app.task
     async def follow_incidents() -> None:

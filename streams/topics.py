@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -10,12 +10,23 @@ from aiokafka.errors import TopicAlreadyExistsError
 __all__ = ["ensure_topics"]
 
 
-async def ensure_topics(bootstrap: str, names: Iterable[str], *, partitions: int = 3) -> None:
+async def ensure_topics(
+    bootstrap: str,
+    names: Iterable[str],
+    *,
+    partitions: int = 3,
+    configs: Mapping[str, Mapping[str, str]] | None = None,
+) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in names if n not in existing]
+        extra = configs or {}
+        missing = [
+            NewTopic(n, num_partitions=partitions, replication_factor=1, topic_configs=dict(extra.get(n, {})))
+            for n in names
+            if n not in existing
+        ]
         if missing:
             try:
                 await admin.create_topics(missing)

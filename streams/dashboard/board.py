@@ -31,7 +31,7 @@ from correlator.rules import Aggregation, ThresholdRule
 from correlator.slo import Slo
 from streams.dashboard.history import SeriesId, SliHistory
 
-__all__ = ["read_engine", "series_info", "sla_board"]
+__all__ = ["read_engine", "series_info", "sla_board", "sparkline"]
 
 GroupKey = tuple[tuple[str, str], ...]
 _PAGING = ("critical", "high")
@@ -57,7 +57,6 @@ def read_engine(engine: RuleEngine) -> dict[SeriesId, float]:
 
 def sla_board(engine: RuleEngine, history: SliHistory, now: float, *, spark_seconds: float = 3600.0) -> dict[str, Any]:
     """Every tile, SLOs first in pack order, then threshold rules; each with a sparkline of the last hour."""
-    since = now - spark_seconds
     slo_tiles: list[dict[str, Any]] = []
     for slo in engine.slos:
         found = False
@@ -69,7 +68,7 @@ def sla_board(engine: RuleEngine, history: SliHistory, now: float, *, spark_seco
                 found = True
                 key = SeriesId("slo", name, service, _rest(group))
                 tile = _slo_tile(engine, slo, key, group, status.budget_remaining, status.burn_rates)
-                tile["spark"] = history.points(key, since=since, max_points=120)
+                tile["spark"] = sparkline(history, key, now, spark_seconds)
                 slo_tiles.append(tile)
         if not found:
             slo_tiles.append(_empty_slo_tile(engine, slo))
@@ -86,9 +85,14 @@ def sla_board(engine: RuleEngine, history: SliHistory, now: float, *, spark_seco
                 phase = state.phase if state is not None else AlertPhase.INACTIVE
                 tile = {**_rule_info(rules[name]), "service": service, "group": key.group, "value": value}
                 tile["status"] = {AlertPhase.FIRING: "breached", AlertPhase.PENDING: "burning"}.get(phase, "ok")
-                tile["spark"] = history.points(key, since=since, max_points=120)
+                tile["spark"] = sparkline(history, key, now, spark_seconds)
                 rule_tiles.append(tile)
     return {"generated_at": now, "step": history.step, "slos": slo_tiles, "rules": rule_tiles}
+
+
+def sparkline(history: SliHistory, key: SeriesId, now: float, seconds: float = 3600.0) -> list[list[float]]:
+    """A tile's last hour, thinned to what a tile can draw."""
+    return history.points(key, since=now - seconds, max_points=120)
 
 
 def series_info(engine: RuleEngine, key: SeriesId) -> dict[str, Any] | None:

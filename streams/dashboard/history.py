@@ -1,13 +1,16 @@
 """The last hours of every SLI, for sparklines and charts: a ring buffer per series.
 
-Pure: the sampler (a 10 s timer in the worker) passes the readings and
-``now`` in. Memory is bounded by ``span / step`` points per series; a
-series that stops being read keeps its points until they age out.
+Pure: the sampler (a 10 s timer in the worker) and the board feed (other
+workers' samples, and this worker's own from before a restart, read back
+from the board topic) pass the readings and their time in. Points arrive
+mostly in order; one from the past (a catch-up) is put in its place. Memory
+is bounded by ``span / step`` points per series; a series that stops being
+read keeps its points until they age out.
 """
 
 from __future__ import annotations
 
-from collections import deque
+import bisect
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -32,33 +35,48 @@ class SliHistory:
         self.step = step
         self.span = span
         self.capacity = int(span // step) + 1
-        self._series: dict[SeriesId, deque[tuple[float, float]]] = {}
-        self.last_recorded: float | None = None
+        self._series: dict[SeriesId, list[tuple[float, float]]] = {}
+        self.newest: float | None = None  #: the latest time recorded
 
     def record(self, now: float, readings: Mapping[SeriesId, float]) -> None:
-        """Append one point per reading at time `now` (earlier than the last point: ignored)."""
-        if self.last_recorded is not None and now < self.last_recorded:
+        """One point per reading at time `now`; a point already held at that time is not added twice."""
+        newest = now if self.newest is None else max(self.newest, now)
+        horizon = newest - self.span
+        if now < horizon:
             return
-        self.last_recorded = now
         for key, value in readings.items():
-            ring = self._series.get(key)
-            if ring is None:
-                ring = self._series[key] = deque(maxlen=self.capacity)
-            ring.append((now, value))
-        horizon = now - self.span
-        for key in [k for k, ring in self._series.items() if ring[-1][0] < horizon]:
-            del self._series[key]
+            points = self._series.get(key)
+            if points is None:
+                points = self._series[key] = []
+            if not points or now > points[-1][0]:
+                points.append((now, value))  # the usual case: the newest point
+            else:
+                at = bisect.bisect_left(points, now, key=_time)
+                if at < len(points) and points[at][0] == now:
+                    continue
+                points.insert(at, (now, value))
+            if len(points) > self.capacity:
+                del points[: len(points) - self.capacity]
+        if self.newest is None or now > self.newest:
+            self.newest = now
+            for key in [k for k, points in self._series.items() if points[-1][0] < horizon]:
+                del self._series[key]
 
     def series_ids(self) -> list[SeriesId]:
         return sorted(self._series)
 
     def points(self, key: SeriesId, *, since: float | None = None, max_points: int | None = None) -> list[list[float]]:
         """[[ts, value], …] oldest first, at or after `since`; thinned evenly to at most `max_points`."""
-        ring = self._series.get(key)
-        if ring is None:
+        points = self._series.get(key)
+        if points is None:
             return []
-        found = [[ts, value] for ts, value in ring if since is None or ts >= since]
+        start = 0 if since is None else bisect.bisect_left(points, since, key=_time)
+        found = [[ts, value] for ts, value in points[start:]]
         return _thin(found, max_points) if max_points else found
+
+
+def _time(point: tuple[float, float]) -> float:
+    return point[0]
 
 
 def _thin(points: list[list[float]], limit: int) -> list[list[float]]:

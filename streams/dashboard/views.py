@@ -32,8 +32,10 @@ from correlator import RuleEngine
 from schemas import IncidentEvent
 from streams.api import ApiError, ApiTokens, IncidentQuery, IncidentReadModel, Role
 from streams.dashboard.board import read_engine, series_info, sla_board
+from streams.dashboard.feed import BoardFeed
 from streams.dashboard.history import SeriesId, SliHistory
 from streams.dashboard.hub import EventHub
+from streams.dashboard.shared import BoardShare, snapshot
 from streams.dashboard.sse import comment_frame, event_frame, retry_frame
 
 __all__ = ["RANGES", "DashboardApi", "mount", "register_dashboard"]
@@ -76,6 +78,7 @@ class DashboardApi:
         hub: EventHub | None = None,
         clock: Callable[[], float] = time.time,
         heartbeat: float = 15.0,
+        share: BoardShare | None = None,
     ) -> None:
         self.engine = engine
         self.read_model = read_model
@@ -84,6 +87,7 @@ class DashboardApi:
         self.hub = hub if hub is not None else EventHub()
         self.clock = clock
         self.heartbeat = heartbeat
+        self.share = share  #: other workers' tiles (None: this worker's own board only)
         self._assets = {name: _asset(name) for name in _ASSETS}
 
     def routes(self) -> dict[str, dict[str, Handler]]:
@@ -101,12 +105,27 @@ class DashboardApi:
     # -- feeding the live stream ------------------------------------------------------------------
 
     def sample(self) -> dict[str, Any]:
-        """Record one point of every SLI, and send the board to every stream (the 10 s timer calls this)."""
+        """Record one point of every SLI and send the board to every stream (the 10 s timer calls this).
+
+        Returns this worker's own board, which it publishes for the others.
+        """
         now = self.clock()
         self.history.record(now, read_engine(self.engine))
-        board = sla_board(self.engine, self.history, now)
-        self.hub.publish(event_frame("slos", orjson.dumps(board)))
-        return board
+        own = sla_board(self.engine, self.history, now)
+        self.hub.publish(event_frame("slos", orjson.dumps(self._merged(own, now))))
+        return own
+
+    def board(self) -> dict[str, Any]:
+        """The whole board now: this worker's tiles and every other live worker's."""
+        now = self.clock()
+        return self._merged(sla_board(self.engine, self.history, now), now)
+
+    def _merged(self, own: dict[str, Any], now: float) -> dict[str, Any]:
+        if self.share is None:
+            return own
+        slos = [slo.name for slo in self.engine.slos]
+        rules = [rule.name for rule in self.engine.rules]
+        return self.share.merged(own, now, slo_order=slos, rule_order=rules)
 
     def on_incident(self, event: IncidentEvent) -> None:
         """Send an incident event, as it is on the topic, to every stream (the read model calls this)."""
@@ -145,7 +164,7 @@ class DashboardApi:
     async def _slos(self, request: web.Request) -> web.Response:
         self.tokens.authorize(request.headers.get("Authorization"), Role.VIEWER)
         _only(request, ())
-        return _json(200, sla_board(self.engine, self.history, self.clock()))
+        return _json(200, self.board())
 
     async def series(self, request: web.Request) -> web.StreamResponse:
         return await _answer(self._series, request)
@@ -221,10 +240,8 @@ class DashboardApi:
         )
         try:
             await response.prepare(request)
-            board = sla_board(self.engine, self.history, self.clock())
-            await response.write(
-                retry_frame(2000) + comment_frame("vigil live stream") + event_frame("slos", orjson.dumps(board))
-            )
+            board = orjson.dumps(self.board())
+            await response.write(retry_frame(2000) + comment_frame("vigil live stream") + event_frame("slos", board))
             while True:
                 frame = await subscription.next(self.heartbeat)
                 if frame is None:
@@ -292,19 +309,39 @@ def register_dashboard(
     read_model: IncidentReadModel,
     tokens: ApiTokens,
     sample_every: float = 10.0,
+    board_topic: str | None = None,
+    bootstrap: str | None = None,
+    worker: str = "",
 ) -> DashboardApi:
-    """Declare the dashboard on a Faust app: its views, the SLI sampler timer and the incident feed."""
-    dashboard = DashboardApi(engine=engine, read_model=read_model, tokens=tokens)
+    """Declare the dashboard on a Faust app: its views, the SLI sampler timer and the incident feed.
+
+    With a `board_topic` (and `bootstrap`), each sample is also published there under `worker`'s name, and
+    every worker's samples are followed back into this one's board and history (see `shared`).
+    """
+    history = SliHistory()
+    share = BoardShare(history, worker=worker) if board_topic is not None else None
+    dashboard = DashboardApi(engine=engine, read_model=read_model, tokens=tokens, history=history, share=share)
     for path, methods in dashboard.routes().items():
         name = "dashboard" + path.replace("/", "_").replace("{", "").replace("}", "")
         app.page(path, name=name)(_faust_view(name, methods))
     read_model.subscribe(dashboard.on_incident)
     # Open streams would hold the web server's shutdown for its whole timeout: end them first.
     app.web.web_app.on_shutdown.append(_closer(dashboard.hub))
+    board = app.topic(board_topic, key_serializer="raw", value_serializer="raw") if board_topic else None
 
     @app.timer(interval=sample_every, name="dashboard_sample")
     async def sample_slis() -> None:
-        dashboard.sample()
+        own = dashboard.sample()
+        if board is not None:
+            await board.send(key=worker.encode(), value=orjson.dumps(snapshot(worker, own)))
+
+    if share is not None:
+        assert board_topic is not None and bootstrap is not None, "a board topic needs the bootstrap servers"
+
+        @app.task
+        async def follow_board() -> None:
+            feed = BoardFeed(bootstrap=bootstrap, topic=board_topic, share=share, span=history.span, loop=app.loop)
+            await app.add_runtime_dependency(feed)
 
     return dashboard
 

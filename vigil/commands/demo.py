@@ -60,7 +60,7 @@ def demo(args: argparse.Namespace) -> int:
             broker = LocalKafka(data_dir=data / "kafka", port=args.kafka_port)
             bootstrap = broker.start()
         console.print(f"[bold]▶ Kafka ready[/] at {bootstrap}")
-        asyncio.run(ensure_topics(bootstrap, Topics().all()))
+        asyncio.run(ensure_topics(bootstrap, Topics().all(), configs=Topics().configs()))
         config = Path(args.config) if args.config else default_pack_path().with_name("demo.yaml")
         worker = _start_worker(bootstrap, data, args.web_port, config)
         console.print(

@@ -48,7 +48,14 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env(
         bootstrap=args.bootstrap, web_host=args.web_host, web_port=args.web_port, data_dir=Path(args.data_dir)
     )
-    asyncio.run(ensure_topics(settings.bootstrap, settings.topics.all(), partitions=settings.partitions))
+    asyncio.run(
+        ensure_topics(
+            settings.bootstrap,
+            settings.topics.all(),
+            partitions=settings.partitions,
+            configs=settings.topics.configs(),
+        )
+    )
     from vigil.receivers import build_receivers
 
     receivers, disabled = build_receivers(pack.routing, os.environ)

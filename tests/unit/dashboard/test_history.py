@@ -29,11 +29,17 @@ def test_series_that_stop_age_out_and_unknown_ones_are_empty():
     assert history.points(B) == [] and history.points(SeriesId("rule", "nope", "x")) == []
 
 
-def test_a_record_from_the_past_is_ignored():
-    history = SliHistory()
+def test_a_record_from_the_past_takes_its_place_once_and_one_too_old_is_dropped():
+    history = SliHistory(step=10.0, span=60.0)
     history.record(1000.0, {A: 1.0})
-    history.record(990.0, {A: 2.0})
-    assert history.points(A) == [[1000.0, 1.0]]
+    history.record(1020.0, {A: 3.0})
+    history.record(990.0, {A: 0.0, B: 0.5})  # another worker's samples, read back after a restart
+    history.record(1010.0, {A: 2.0})
+    history.record(1010.0, {A: 9.0})  # the same sample read twice
+    history.record(900.0, {A: -1.0})  # older than the span: gone already
+    assert history.points(A) == [[990.0, 0.0], [1000.0, 1.0], [1010.0, 2.0], [1020.0, 3.0]]
+    assert history.points(B) == [[990.0, 0.5]]
+    assert history.newest == 1020.0
 
 
 def test_thinning_keeps_first_and_last():
