@@ -113,6 +113,7 @@ class IncidentReadModel:
         self._silences: dict[str, Silence] = {}
         self._early_ends: dict[str, tuple[float, str]] = {}  # unsilence seen before its silence
         self._listeners: list[Callable[[IncidentEvent], None]] = []
+        self._silence_listeners: list[Callable[[Silence], None]] = []
 
     def subscribe(self, listener: Callable[[IncidentEvent], None]) -> Callable[[], None]:
         """Call ``listener`` with every event folded in (not redelivered duplicates); returns an unsubscribe."""
@@ -121,6 +122,16 @@ class IncidentReadModel:
         def unsubscribe() -> None:
             if listener in self._listeners:
                 self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def subscribe_silences(self, listener: Callable[[Silence], None]) -> Callable[[], None]:
+        """Call ``listener`` with a silence each time one is created or ended; returns an unsubscribe."""
+        self._silence_listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._silence_listeners:
+                self._silence_listeners.remove(listener)
 
         return unsubscribe
 
@@ -201,13 +212,19 @@ class IncidentReadModel:
                 created_at=command.ts,
             )
             early = self._early_ends.pop(silence.id, None)
-            self._silences[silence.id] = _ended(silence, *early) if early else silence
+            self._silences[silence.id] = changed = _ended(silence, *early) if early else silence
         elif command.kind == CommandKind.UNSILENCE and command.silence_id:
             existing = self._silences.get(command.silence_id)
             if existing is None:
                 self._early_ends.setdefault(command.silence_id, (command.ts, command.actor))
-            elif existing.ended_by is None:
-                self._silences[existing.id] = _ended(existing, command.ts, command.actor)
+                return
+            if existing.ended_by is not None:
+                return
+            self._silences[existing.id] = changed = _ended(existing, command.ts, command.actor)
+        else:
+            return
+        for listener in list(self._silence_listeners):
+            listener(changed)
 
     def silence(self, silence_id: str) -> Silence | None:
         return self._silences.get(silence_id)

@@ -30,7 +30,7 @@ from aiohttp import web
 
 from correlator import RuleEngine
 from schemas import IncidentEvent
-from streams.api import ApiError, ApiTokens, IncidentQuery, IncidentReadModel, Role
+from streams.api import ApiError, ApiTokens, IncidentQuery, IncidentReadModel, Role, Silence
 from streams.dashboard.board import read_engine, series_info, sla_board
 from streams.dashboard.feed import BoardFeed
 from streams.dashboard.history import SeriesId, SliHistory
@@ -126,6 +126,10 @@ class DashboardApi:
         slos = [slo.name for slo in self.engine.slos]
         rules = [rule.name for rule in self.engine.rules]
         return self.share.merged(own, now, slo_order=slos, rule_order=rules)
+
+    def on_silence(self, silence: Silence) -> None:
+        """Send a silence that was created or ended to every stream (the read model calls this)."""
+        self.hub.publish(event_frame("silence", orjson.dumps(silence.to_json(self.clock()))))
 
     def on_incident(self, event: IncidentEvent) -> None:
         """Send an incident event, as it is on the topic, to every stream (the read model calls this)."""
@@ -325,6 +329,7 @@ def register_dashboard(
         name = "dashboard" + path.replace("/", "_").replace("{", "").replace("}", "")
         app.page(path, name=name)(_faust_view(name, methods))
     read_model.subscribe(dashboard.on_incident)
+    read_model.subscribe_silences(dashboard.on_silence)
     # Open streams would hold the web server's shutdown for its whole timeout: end them first.
     app.web.web_app.on_shutdown.append(_closer(dashboard.hub))
     board = app.topic(board_topic, key_serializer="raw", value_serializer="raw") if board_topic else None

@@ -343,9 +343,15 @@ async def test_dashboard_silence_form(kafka_bootstrap: str, tmp_path: Path) -> N
             await press(phone, "Escape", 27)
             await wait_js(phone, "!document.getElementById('silence-dialog').open")
 
-            # Expire: gone from the list, and over for the API, ended by the responder.
+            # Expire: gone from the list, and over for the API, ended by the responder. The viewer's page hears
+            # of it on the live stream (a `silence` event), not by its 15 s re-read.
+            await viewer.evaluate(
+                "window.heard = []; const seen = dispatch;"
+                " dispatch = (name, data) => { window.heard.push(name); seen(name, data); }; true"
+            )
             await click(page, f"[data-expire={json.dumps(silence['id'])}]")
             await wait_js(page, f"{item} === null && document.querySelector('#silences .empty') !== null")
+            await wait_js(viewer, f"window.heard.includes('silence') && {item} === null", timeout=5)
             assert await api_silences(worker.web) == []
             ended = await api_silences(worker.web, expired=True)
             assert [(s["id"], s["state"], s["ended_by"]) for s in ended] == [(silence["id"], "expired", "ana")]

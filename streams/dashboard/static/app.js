@@ -243,6 +243,7 @@ function dispatch(name, data) {
   }
   if (name === "slos") renderBoard(payload);
   else if (name === "incident") onIncidentEvent(payload);
+  else if (name === "silence") loadSilences(); // created or ended somewhere: the list's states come from the API
 }
 
 function onIncidentEvent(event) {

@@ -111,6 +111,22 @@ def test_fanned_out_copies_and_an_early_unsilence():
     assert model.silence("s1").ended_by == "bruno" and model.silence("s1").state(T0 + 61) == "expired"
 
 
+def test_silence_listeners_hear_each_creation_and_end_once():
+    model = IncidentReadModel()
+    heard = []
+    unsubscribe = model.subscribe_silences(lambda silence: heard.append((silence.id, silence.ended_by)))
+    model.apply_command(_silence_command())
+    model.apply_command(_silence_command())  # a fanned-out copy: nothing new
+    model.apply_command(_unsilence_command())
+    model.apply_command(_unsilence_command(cid="c9"))  # already ended
+    model.apply_command(_unsilence_command("unknown", cid="c10"))  # its silence is not here yet
+    model.apply_command(Command(id="c5", kind="ack", domain="d", incident_id="inc-1", actor="ana", ts=T0))
+    assert heard == [("s1", None), ("s1", "bruno")]
+    unsubscribe()
+    model.apply_command(_silence_command("s2", cid="c11"))
+    assert len(heard) == 2
+
+
 def test_a_silence_command_without_an_id_gets_the_correlators_id():
     model = IncidentReadModel()
     command = _silence_command()

@@ -8,9 +8,20 @@ import msgspec
 import orjson
 import pytest
 
+from streams.api import Silence
 from streams.dashboard import SeriesId
 from tests.unit.api.fixtures import RESPONDER, T0, VIEWER, bearer, event
 from tests.unit.dashboard.fixtures import running_dashboard
+
+SILENCE = Silence(
+    id="sil-1",
+    matchers=('service="postgres"',),
+    starts_at=T0,
+    ends_at=T0 + 86400,
+    comment="vacuum",
+    created_by="ana",
+    created_at=T0,
+)
 
 
 async def test_the_page_and_its_assets_need_no_token_and_load_nothing_from_elsewhere():
@@ -142,6 +153,11 @@ async def test_stream_sends_the_board_then_incident_events_slos_and_heartbeats()
         assert first.startswith("event: incident\n") and _data(first)["incident"]["id"] == "inc-9"
         assert _data(first) == orjson.loads(msgspec.json.encode(opened))
         assert _data(second)["event"] == "acknowledged"
+
+        d.dashboard.on_silence(SILENCE)
+        (silenced,) = await _frames(resp, 1)
+        assert silenced.startswith("event: silence\n") and _data(silenced)["id"] == "sil-1"
+        assert _data(silenced)["state"] == "active" and _data(silenced)["created_by"] == "ana"
 
         d.dashboard.sample()
         (snapshot,) = await _frames(resp, 1)
