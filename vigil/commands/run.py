@@ -14,7 +14,11 @@ __all__ = ["default_pack_path", "run"]
 
 
 def default_pack_path() -> Path:
-    """packs/default.yaml of the working directory, else of the source tree this runs from."""
+    """packs/default.yaml of the working directory, else the one shipped with Vigil.
+
+    `packs` is package data (pyproject.toml): a wheel installs it next to `vigil`, as it sits in the
+    source tree, so the same path serves a checkout, an editable install and a `pip install .`.
+    """
     here = Path("packs/default.yaml")
     return here if here.exists() else Path(__file__).resolve().parents[2] / "packs" / "default.yaml"
 
@@ -63,5 +67,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"vigil run: receiver {name} is disabled: {why}", file=sys.stderr)
     app = create_app(settings, pack, tokens=tokens, receivers=receivers, disabled_receivers=disabled)
     worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
+    # No startup spinner: at --loglevel warning or error, Faust's spinner puts the root logger at DEBUG
+    # (with a DEBUG handler) for the life of the process, so every logging.debug in aiokafka, Faust and
+    # mode would build a LogRecord that nothing prints. Without it the root logger stays at --loglevel.
+    worker.spinner = None
     worker.execute_from_commandline()
     return 0
