@@ -6,6 +6,7 @@ COPY correlator correlator
 COPY notifiers notifiers
 COPY schemas schemas
 COPY vigil vigil
+COPY packs packs
 RUN pip install --no-cache-dir .
 EXPOSE 6066
 CMD ["vigil", "run", "--web-host", "0.0.0.0"]
