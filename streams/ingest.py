@@ -216,17 +216,33 @@ class IngestLoop(Service):
     ) -> None:
         assert self.producer is not None
         topics = self.settings.topics
-        async with self.producer.transaction():
-            for partial in partials:
-                await self.producer.send(
-                    topics.partials,
-                    key=partial.service.encode("utf-8"),
-                    value=orjson.dumps(partial.to_wire()),
-                )
-            for letter in dead:
-                await self.producer.send(
-                    topics.deadletter, key=letter.key, value=letter.value, headers=letter.headers()
-                )
-            if positions:
-                offsets = {tp: OffsetAndMetadata(offset, "") for tp, offset in positions.items()}
-                await self.producer.send_offsets_to_transaction(offsets, self.group_id)
+        sent: list[asyncio.Future[Any]] = []
+        try:
+            async with self.producer.transaction():
+                for partial in partials:
+                    sent.append(
+                        await self.producer.send(
+                            topics.partials,
+                            key=partial.service.encode("utf-8"),
+                            value=orjson.dumps(partial.to_wire()),
+                        )
+                    )
+                for letter in dead:
+                    sent.append(
+                        await self.producer.send(
+                            topics.deadletter, key=letter.key, value=letter.value, headers=letter.headers()
+                        )
+                    )
+                if positions:
+                    offsets = {tp: OffsetAndMetadata(offset, "") for tp, offset in positions.items()}
+                    await self.producer.send_offsets_to_transaction(offsets, self.group_id)
+        finally:
+            # An aborted transaction fails every record's future with the same error, raised once above;
+            # reading them here keeps asyncio from logging each as "exception was never retrieved".
+            for future in sent:
+                future.add_done_callback(_retrieved)
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
