@@ -7,10 +7,14 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from streams.settings import Settings
 
-__all__ = ["default_pack_path", "run"]
+if TYPE_CHECKING:
+    import faust
+
+__all__ = ["default_pack_path", "quiet_worker", "run"]
 
 
 def default_pack_path() -> Path:
@@ -44,8 +48,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"vigil run: refusing to start: API tokens: {exc}", file=sys.stderr)
         return 2
 
-    import faust
-
     from streams.app import create_app
     from streams.topics import ensure_topics
 
@@ -66,10 +68,19 @@ def run(args: argparse.Namespace) -> int:
     for name, why in sorted(disabled.items()):
         print(f"vigil run: receiver {name} is disabled: {why}", file=sys.stderr)
     app = create_app(settings, pack, tokens=tokens, receivers=receivers, disabled_receivers=disabled)
-    worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
-    # No startup spinner: at --loglevel warning or error, Faust's spinner puts the root logger at DEBUG
-    # (with a DEBUG handler) for the life of the process, so every logging.debug in aiokafka, Faust and
-    # mode would build a LogRecord that nothing prints. Without it the root logger stays at --loglevel.
-    worker.spinner = None
-    worker.execute_from_commandline()
+    quiet_worker(app, args.loglevel).execute_from_commandline()
     return 0
+
+
+def quiet_worker(app: faust.App, loglevel: str) -> faust.Worker:
+    """A Faust worker without the startup spinner.
+
+    At --loglevel warning or error, Faust's spinner puts the root logger at DEBUG (with a DEBUG handler)
+    for the life of the process, so every logging.debug in aiokafka, Faust and mode would build a
+    LogRecord that nothing prints. Without it the root logger stays at `loglevel`.
+    """
+    import faust
+
+    worker = faust.Worker(app, loglevel=loglevel, quiet=True)
+    worker.spinner = None
+    return worker
