@@ -5,8 +5,10 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+A11Y   := tests/a11y
+A11Y_STAMP := $(A11Y)/node_modules/.installed
 
-.PHONY: run test lint test-unit bench kafka-jars system-deps schemas clean
+.PHONY: run test lint test-unit bench kafka-jars system-deps a11y-deps schemas clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,12 +23,20 @@ kafka-jars: $(STAMP)
 system-deps:
 	@bash scripts/system-deps.sh
 
+## make a11y-deps: axe-core, pinned in tests/a11y/package-lock.json, for the dashboard's accessibility audit (npm ci; needs Node.js and npm).
+a11y-deps: $(A11Y_STAMP)
+
+$(A11Y_STAMP): $(A11Y)/package.json $(A11Y)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "a11y-deps: npm is not on PATH; install Node.js and npm (Debian: apt-get install nodejs npm), then run make again." >&2; exit 1; }
+	npm ci --prefix $(A11Y) --no-audit --no-fund
+	touch $(A11Y_STAMP)
+
 ## make run: the demo — local broker (unless KAFKA_BOOTSTRAP_SERVERS is set), worker, traffic, alerts.
 run: kafka-jars
 	$(VENV)/bin/vigil demo
 
 ## make test: lint, then unit + integration tests on a real Kafka broker the fixture starts itself.
-test: system-deps kafka-jars lint
+test: system-deps kafka-jars a11y-deps lint
 	$(PY) -m pytest -q
 
 lint: $(STAMP)

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # System packages that `make test` and `make run` need beyond Python, a JDK and Maven.
 #
-# Today there are two, both from the distribution (Debian/Ubuntu), each
+# Today there are three, all from the distribution (Debian/Ubuntu), each
 # installed only when its binary is not on PATH, so a second run does nothing:
 # - `prometheus`: an integration test runs a real server against a real worker
 #   (tests/integration/test_prometheus.py);
 # - `chromium`: headless, it opens the postmortem report in the browser tests
 #   (tests/browser.py, tests/integration/test_report_browser.py). Any of
-#   `chromium`, `chromium-browser` or `google-chrome` on PATH will do.
+#   `chromium`, `chromium-browser` or `google-chrome` on PATH will do;
+# - `npm` (with Node.js): `make a11y-deps` installs axe-core, pinned in
+#   tests/a11y/package-lock.json, for the dashboard's accessibility audit.
 #
 # The prometheus package's own service is not wanted: the tests start their
 # own server on a free port. Where no policy-rc.d exists, a temporary one keeps
@@ -27,6 +29,7 @@ have() {
 missing=()
 have prometheus || missing+=(prometheus)
 have chromium chromium-browser google-chrome || missing+=(chromium)
+have npm || missing+=(npm)
 
 if [ "${#missing[@]}" -eq 0 ]; then
     exit 0
@@ -35,7 +38,7 @@ fi
 fail() {
     echo "system-deps: $*" >&2
     echo "system-deps: install ${missing[*]} yourself so that the binaries are on PATH" \
-        "(Prometheus 2.x or later; chromium, chromium-browser or google-chrome), then run make again." >&2
+        "(Prometheus 2.x or later; chromium, chromium-browser or google-chrome; npm), then run make again." >&2
     exit 1
 }
 

@@ -173,6 +173,7 @@ function setConnected(up) {
   $("banner").hidden = up;
   $("live-dot").classList.toggle("down", !up);
   $("live-dot").title = up ? "live" : "reconnecting";
+  $("live-dot").setAttribute("aria-label", up ? "live" : "reconnecting");
 }
 
 async function connect() {
@@ -364,7 +365,7 @@ function renderDetail() {
   box.dataset.incident = inc.id;
   box.replaceChildren(
     ...[
-    h("h3", {}, inc.title),
+    h("h3", { id: "detail-title" }, inc.title),
     h(
       "dl",
       {},
@@ -688,6 +689,14 @@ function sparkline(points, threshold, format, label) {
 }
 
 function renderBoard(board) {
+  // The tiles are redrawn every 10 s, so they are no live region (a screen reader would read them all
+  // each time): a tile whose status changes is announced instead.
+  const before = new Map((state.board ? state.board.slos : []).map((t) => [`${t.name} ${t.service} ${t.group}`, t.status]));
+  const changed = board.slos.filter((t) => {
+    const was = before.get(`${t.name} ${t.service} ${t.group}`);
+    return was !== undefined && was !== t.status;
+  });
+  if (changed.length) say(changed.map((t) => `${t.name}${t.service ? " on " + t.service : ""}: ${STATUS_TEXT[t.status] || t.status}`).join("; "));
   state.board = board;
   $("board-time").textContent = "as of " + clock(board.generated_at);
   $("tiles").replaceChildren(
@@ -699,7 +708,7 @@ function renderBoard(board) {
         { class: `tile ${t.status}`, "data-slo": t.name, "data-status": t.status },
         h("h3", {}, h("span", {}, t.name), h("span", { class: `badge st-${t.status}` }, status)),
         h("div", { class: "svc" }, t.service || "no service reporting yet"),
-        h("p", { class: "value", "aria-label": `${t.name} now ${fmt(t.value, "percent")}` }, fmt(t.value, "percent")),
+        h("p", { class: "value" }, h("span", { class: "visually-hidden" }, "now "), fmt(t.value, "percent")),
         h(
           "dl",
           { class: "facts" },
@@ -714,18 +723,20 @@ function renderBoard(board) {
     }),
   );
   $("rules").replaceChildren(
-    ...board.rules.map((r) =>
-      h(
-        "tr",
-        { "data-rule": r.name, "data-status": r.status },
-        h("td", {}, r.name),
-        h("td", {}, r.service + (r.group ? ` (${r.group})` : "")),
-        h("td", {}, fmt(r.value, r.format)),
-        h("td", {}, `${r.op} ${fmt(r.threshold, r.format)}`),
-        h("td", {}, h("span", { class: `badge st-${r.status}` }, STATUS_TEXT[r.status] || r.status)),
-        h("td", { class: "spark-cell" }, sparkline(r.spark, r.threshold, r.format, `${r.name} on ${r.service} over the last hour`)),
-      ),
-    ),
+    ...(board.rules.length
+      ? board.rules.map((r) =>
+          h(
+            "tr",
+            { "data-rule": r.name, "data-status": r.status },
+            h("td", {}, r.name),
+            h("td", {}, r.service + (r.group ? ` (${r.group})` : "")),
+            h("td", {}, fmt(r.value, r.format)),
+            h("td", {}, `${r.op} ${fmt(r.threshold, r.format)}`),
+            h("td", {}, h("span", { class: `badge st-${r.status}` }, STATUS_TEXT[r.status] || r.status)),
+            h("td", { class: "spark-cell" }, sparkline(r.spark, r.threshold, r.format, `${r.name} on ${r.service} over the last hour`)),
+          ),
+        )
+      : [h("tr", {}, h("td", { colspan: 6, class: "empty" }, "No threshold rules in this pack."))]),
   );
 }
 
