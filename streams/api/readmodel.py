@@ -110,6 +110,8 @@ class IncidentReadModel:
         #: until then a missing incident may just not have been read yet.
         self.caught_up = caught_up
         self._incidents: OrderedDict[str, _Incident] = OrderedDict()  # least recently changed first
+        #: the resolved ones among them, in the same order: eviction takes the first without a scan
+        self._resolved: OrderedDict[str, None] = OrderedDict()
         self._silences: dict[str, Silence] = {}
         self._early_ends: dict[str, tuple[float, str]] = {}  # unsilence seen before its silence
         self._listeners: list[Callable[[IncidentEvent], None]] = []
@@ -151,6 +153,9 @@ class IncidentReadModel:
             self._incidents.move_to_end(event.incident_id)
         entry.recent = [*entry.recent[-(_DEDUP_WINDOW - 1) :], whole]
         entry.snapshot = event.incident
+        self._resolved.pop(event.incident_id, None)
+        if event.incident.status == IncidentStatus.RESOLVED:
+            self._resolved[event.incident_id] = None
         entry.events.append(summary)
         if len(entry.events) > self.max_events:
             del entry.events[: len(entry.events) - self.max_events]
@@ -187,11 +192,10 @@ class IncidentReadModel:
         return dict(counts)
 
     def _evict(self) -> None:
-        victim = next(
-            (k for k, e in self._incidents.items() if e.snapshot.status == IncidentStatus.RESOLVED),
-            next(iter(self._incidents)),
-        )
+        """Forget the least recently changed resolved incident, else the least recently changed one."""
+        victim = next(iter(self._resolved)) if self._resolved else next(iter(self._incidents))
         del self._incidents[victim]
+        self._resolved.pop(victim, None)
 
     # -- silences -------------------------------------------------------------------------------
 

@@ -84,6 +84,18 @@ def _unsilence_command(sid="s1", *, ts=T0 + 60, cid="c2"):
     return Command(id=cid, kind="unsilence", domain="*", actor="bruno", ts=ts, silence_id=sid)
 
 
+def test_eviction_follows_status_changes_and_the_order_of_the_last_change():
+    model = IncidentReadModel(max_incidents=3)
+    model.apply(event(incident_id="a", status="resolved"))
+    model.apply(event(incident_id="b", status="resolved"))
+    model.apply(event("reopened", ts=T0 + 1, incident_id="a", status="triggered"))  # a is open again
+    model.apply(event(incident_id="c"))
+    model.apply(event(incident_id="d"))  # over the cap: b, the only resolved one, goes
+    assert [model.incident(i) is not None for i in "abcd"] == [True, False, True, True]
+    model.apply(event(incident_id="e"))  # none resolved: the least recently changed, a, goes
+    assert [model.incident(i) is not None for i in "acde"] == [False, True, True, True]
+
+
 def test_silences_from_commands_with_states():
     model = IncidentReadModel()
     model.apply_command(_silence_command("active"))
