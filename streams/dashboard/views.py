@@ -78,6 +78,7 @@ class DashboardApi:
         hub: EventHub | None = None,
         clock: Callable[[], float] = time.time,
         heartbeat: float = 15.0,
+        write_timeout: float = 30.0,
         share: BoardShare | None = None,
     ) -> None:
         self.engine = engine
@@ -87,6 +88,10 @@ class DashboardApi:
         self.hub = hub if hub is not None else EventHub()
         self.clock = clock
         self.heartbeat = heartbeat
+        #: a stream whose client has not taken a frame for this long is closed (a phone asleep with the page
+        #: open keeps its connection, and the worker its buffers, until TCP gives up, which can take many minutes)
+        self.write_timeout = write_timeout
+        self.streams_open = 0  #: live streams being served now
         self.share = share  #: other workers' tiles (None: this worker's own board only)
         self._assets = {name: _asset(name) for name in _ASSETS}
 
@@ -126,6 +131,10 @@ class DashboardApi:
         slos = [slo.name for slo in self.engine.slos]
         rules = [rule.name for rule in self.engine.rules]
         return self.share.merged(own, now, slo_order=slos, rule_order=rules)
+
+    async def _write(self, response: web.StreamResponse, frame: bytes) -> None:
+        async with asyncio.timeout(self.write_timeout):
+            await response.write(frame)
 
     def on_silence(self, silence: Silence) -> None:
         """Send a silence that was created or ended to every stream (the read model calls this)."""
@@ -242,21 +251,29 @@ class DashboardApi:
                 "X-Accel-Buffering": "no",  # a proxy in front must not buffer the stream
             }
         )
+        self.streams_open += 1
         try:
             await response.prepare(request)
             board = orjson.dumps(self.board())
-            await response.write(retry_frame(2000) + comment_frame("vigil live stream") + event_frame("slos", board))
+            await self._write(
+                response, retry_frame(2000) + comment_frame("vigil live stream") + event_frame("slos", board)
+            )
             while True:
                 frame = await subscription.next(self.heartbeat)
                 if frame is None:
-                    await response.write(comment_frame("heartbeat"))
+                    await self._write(response, comment_frame("heartbeat"))
                 elif frame == b"":
-                    break  # closed: the worker is stopping or this client fell too far behind
+                    if subscription.lagged:  # a client that stopped reading: no polite ending it would not read
+                        raise TimeoutError(f"{subscription.maxsize} frames behind")
+                    break  # the worker is stopping
                 else:
-                    await response.write(frame)
-        except (ConnectionError, RuntimeError) as exc:  # the client went away mid-write
+                    await self._write(response, frame)
+        except (ConnectionError, RuntimeError, TimeoutError) as exc:  # the client went away or stopped reading
             log.debug("stream closed: %r", exc)
+            if request.transport is not None:
+                request.transport.abort()
         finally:
+            self.streams_open -= 1
             self.hub.unsubscribe(subscription)
         return response
 

@@ -191,3 +191,33 @@ async def test_shutdown_ends_open_streams():
 
 def test_series_ids_are_named_tuples():
     assert SeriesId("rule", "a", "b") == ("rule", "a", "b", "")
+
+
+async def test_a_client_that_stops_reading_is_let_go() -> None:
+    """A stalled reader (a phone asleep with the page open) frees its stream instead of parking the handler."""
+    async with running_dashboard() as d:
+        d.dashboard.write_timeout = 0.3
+        server = d.client.server
+        reader, writer = await asyncio.open_connection(server.host, server.port)
+        try:
+            writer.write(f"GET /api/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {VIEWER}\r\n\r\n".encode())
+            await writer.drain()
+            for _ in range(100):
+                if d.dashboard.streams_open:
+                    break
+                await asyncio.sleep(0.02)
+            assert d.dashboard.streams_open == 1
+            frame = b"event: incident\ndata: " + b"x" * 256 * 1024 + b"\n\n"
+            for _ in range(200):  # 50 MB the client never reads: socket buffers fill, then writes wait
+                d.dashboard.hub.publish(frame)
+                await asyncio.sleep(0.01)
+                if not d.dashboard.streams_open:
+                    break
+            for _ in range(300):
+                if not d.dashboard.streams_open:
+                    break
+                await asyncio.sleep(0.02)
+            assert d.dashboard.streams_open == 0
+            assert len(d.dashboard.hub) == 0
+        finally:
+            writer.close()  # (were the handler parked, this lets it and the test server finish)
