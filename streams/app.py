@@ -186,7 +186,7 @@ def create_app(
 
     api_tokens = tokens if tokens is not None else ApiTokens.from_env()
     register_api(app, read_model=read_model, send_command=send_command, tokens=api_tokens)
-    register_dashboard(
+    dashboard = register_dashboard(
         app,
         engine=engine,
         read_model=read_model,
@@ -195,6 +195,7 @@ def create_app(
         bootstrap=settings.bootstrap,
         worker=settings.worker,
     )
+    metrics.watch_dashboard(lambda: dashboard.streams_open)
 
     @app.task
     async def follow_incidents() -> None:

@@ -6,7 +6,7 @@ live in one test process and so /metrics shows exactly Vigil's series.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -81,6 +81,15 @@ class WorkerMetrics:
     def watch_incidents(self, read_model: IncidentReadModel) -> None:
         """Report the open incidents the worker's read model holds, counted fresh at every scrape."""
         self.registry.register(IncidentCollector(read_model))
+
+    def watch_dashboard(self, streams_open: Callable[[], int]) -> None:
+        """Report how many dashboard pages follow this worker's live stream, read at every scrape."""
+        gauge = Gauge(
+            "vigil_dashboard_streams",
+            "Open /api/stream connections (dashboard pages following this worker live)",
+            registry=self.registry,
+        )
+        gauge.set_function(streams_open)
 
 
 class EngineCollector(Collector):

@@ -125,6 +125,7 @@ async def test_dashboard_live_incident_ack_and_viewer(kafka_bootstrap: str, tmp_
             page = await browser.new_page()
             await sign_in(page, f"{worker.web}/", RESPONDER, "ana")
             await wait_js(page, "document.querySelector('#tiles .tile[data-slo=api-latency]') !== null")
+            assert await asyncio.to_thread(worker.metric, "vigil_dashboard_streams") == 1  # this page, live
 
             # An incident produced on the broker appears within 2 s of its record on `incidents`.
             on_topic = asyncio.create_task(first_record_time(worker.bootstrap, worker.topics.incidents, "opened"))

@@ -98,3 +98,12 @@ def test_only_incidents_the_read_model_still_holds_are_counted() -> None:
     )
     assert len(read_model) == 2
     assert read_model.open_counts() == {("low", "triggered"): 2}
+
+
+def test_dashboard_streams_are_read_at_each_scrape() -> None:
+    metrics = WorkerMetrics()
+    open_now = [0]
+    metrics.watch_dashboard(lambda: open_now[0])
+    assert metrics.registry.get_sample_value("vigil_dashboard_streams") == 0
+    open_now[0] = 3
+    assert metrics.registry.get_sample_value("vigil_dashboard_streams") == 3
