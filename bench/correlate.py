@@ -46,7 +46,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 from harness import PARTITIONS, Tail, broker, broker_latency, collect, latency_report, paced, say, work_dir
 from harness import start_worker as start_vigil
 
@@ -177,9 +177,9 @@ async def throughput(
     arrivals: list[float] = []
     kinds: dict[str, int] = {}
 
-    def on_event(key: bytes | None, value: bytes, at: float) -> None:
+    def on_event(record: ConsumerRecord, at: float) -> None:
         arrivals.append(at)
-        kind = str(decode(IncidentEvent, value).event)
+        kind = str(decode(IncidentEvent, record.value).event)
         kinds[kind] = kinds.get(kind, 0) + 1
 
     tail.handlers.append(on_event)
@@ -221,8 +221,8 @@ async def correlation_latency(
     waiting: dict[str, Any] = {}
     arrived: dict[str, float] = {}
 
-    def on_event(key: bytes | None, value: bytes, at: float) -> None:
-        for fp in decode(IncidentEvent, value).incident.alerts:
+    def on_event(record: ConsumerRecord, at: float) -> None:
+        for fp in decode(IncidentEvent, record.value).incident.alerts:
             if fp in waiting and fp not in arrived:
                 arrived[fp] = at
 
@@ -254,8 +254,8 @@ async def warm_up(producer: AIOKafkaProducer, tail: Tail, alerts_topic: str, tim
     now = time.time()
     alert = make_alert("WarmUp", "low", "warm-up", "firing", now, now)
 
-    def on_event(key: bytes | None, value: bytes, at: float) -> None:
-        if alert.fingerprint in decode(IncidentEvent, value).incident.alerts:
+    def on_event(record: ConsumerRecord, at: float) -> None:
+        if alert.fingerprint in decode(IncidentEvent, record.value).incident.alerts:
             got.set()
 
     tail.handlers.append(on_event)

@@ -70,7 +70,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import re
 import shutil
 import socket
@@ -85,16 +84,16 @@ from typing import Any
 
 import aiohttp
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 from aiokafka.partitioner import murmur2
 from harness import (
     PARTITIONS,
+    Tail,
     broker,
     cpu_seconds,
     launch_worker,
-    load_avg,
     log_tail,
-    package_versions,
+    machine,
     percentiles,
     ratio,
     say,
@@ -115,7 +114,6 @@ from schemas import (
 )
 from streams.settings import Topics
 from streams.topics import ensure_topics
-from vigil.broker import KAFKA_VERSION
 from vigil.children import stop_child
 from vigil.demo.traffic import PlatformTraffic
 
@@ -383,57 +381,40 @@ class Seen:
 
 
 class Baseline:
-    """A group-less, read_committed consumer of `incidents` from its current end, as IncidentFollower reads it."""
+    """The `incidents` topic from its current end, read as IncidentFollower reads it (group-less, read_committed)."""
 
     def __init__(self, bootstrap: str, topic: str) -> None:
-        self.bootstrap, self.topic = bootstrap, topic
         self.seen: dict[Key, Seen] = {}
         self.repeats: Counter[Key] = Counter()  #: the same (id, event, ts) again on the topic
-        self._consumer: AIOKafkaConsumer | None = None
-        self._task: asyncio.Task[None] | None = None
+        # the follower's settings (streams/follow.py): aiokafka's fetch defaults, a 500 ms poll
+        self.tail = Tail(
+            bootstrap,
+            topic,
+            poll_ms=500,
+            isolation_level="read_committed",
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=500,
+            max_partition_fetch_bytes=1024 * 1024,
+        )
+        self.tail.handlers.append(self._seen)
 
     async def start(self) -> None:
-        consumer = AIOKafkaConsumer(  # the settings of streams/api/follower.py
-            bootstrap_servers=self.bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
-        )
-        await consumer.start()
-        parts = consumer.partitions_for_topic(self.topic) or set(range(PARTITIONS))
-        tps = [TopicPartition(self.topic, p) for p in sorted(parts)]
-        consumer.assign(tps)
-        await consumer.seek_to_end(*tps)
-        for tp in tps:  # resolve the end offsets now, so nothing produced from here on is skipped
-            await consumer.position(tp)
-        self._consumer = consumer
-        self._task = asyncio.create_task(self._run())
+        await self.tail.start()
 
-    async def _run(self) -> None:
-        assert self._consumer is not None
-        while True:
-            batches = await self._consumer.getmany(timeout_ms=500, max_records=5_000)  # as the follower asks
-            at = time.perf_counter()
-            for records in batches.values():
-                for record in records:
-                    body = orjson.loads(record.value)
-                    key = (body["incident_id"], body["event"], float(body["ts"]))
-                    if key in self.seen:
-                        self.repeats[key] += 1
-                    else:
-                        services = tuple(body.get("incident", {}).get("services") or ())
-                        self.seen[key] = Seen(at, record.timestamp, services, body["event"])
+    def _seen(self, record: ConsumerRecord, at: float) -> None:
+        body = orjson.loads(record.value)
+        key = (body["incident_id"], body["event"], float(body["ts"]))
+        if key in self.seen:
+            self.repeats[key] += 1
+        else:
+            services = tuple(body.get("incident", {}).get("services") or ())
+            self.seen[key] = Seen(at, record.timestamp, services, body["event"])
 
     def of(self, services: set[str]) -> dict[Key, Seen]:
         return {k: s for k, s in self.seen.items() if services.intersection(s.services)}
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        if self._consumer is not None:
-            await self._consumer.stop()
+        await self.tail.stop()
 
 
 # ------------------------------------------------------------------ what this process and the worker spend
@@ -1144,14 +1125,7 @@ def main() -> int:
                 "partitions": PARTITIONS,
                 **result,
                 "bench_seconds": _s(started),
-                "machine": {
-                    "python": platform.python_version(),
-                    "cpu_count": os.cpu_count(),
-                    "platform": platform.platform(),
-                    "kafka": f"existing cluster {args.bootstrap}" if args.bootstrap else KAFKA_VERSION,
-                    "packages": package_versions(PACKAGES),
-                    "loadavg_1_5_15": load_avg(load_before),
-                },
+                "machine": machine(args.bootstrap, PACKAGES, load_before),
             },
             indent=2,
         )

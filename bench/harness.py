@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from vigil.broker import KAFKA_VERSION, LocalKafka
 from vigil.children import free_port, spawn_worker, stop_child
@@ -66,6 +67,21 @@ def load_avg(before: tuple[float, float, float]) -> dict[str, list[float]]:
 
 def package_versions(names: Iterable[str]) -> dict[str, str]:
     return {name: metadata.version(name) for name in names}
+
+
+def machine(bootstrap: str | None, packages: Iterable[str], load_before: tuple[float, float, float]) -> dict[str, Any]:
+    """What a figure was measured on: Python, cores, platform, Kafka (ours or `bootstrap`'s), packages, load.
+
+    Other processes compete for the same cores: wall-clock rates move with the load, *_per_cpu_s much less.
+    """
+    return {
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "kafka": f"existing cluster {bootstrap}" if bootstrap else KAFKA_VERSION,
+        "packages": package_versions(packages),
+        "loadavg_1_5_15": load_avg(load_before),
+    }
 
 
 # ------------------------------------------------------------------ the broker, the work directory, a worker
@@ -167,21 +183,23 @@ async def send_batches(
 
 
 class Tail:
-    """Reads a topic from its current end in the background, calling each handler `(key, value, arrived_at)`."""
+    """Reads a topic from its current end in the background, calling each handler `(record, arrived_at)`.
 
-    def __init__(self, bootstrap: str, topic: str) -> None:
+    `poll_ms` and `consumer` (aiokafka consumer options) default to a quick reader; a bench that compares
+    itself with one of Vigil's own followers passes that follower's settings instead.
+    """
+
+    def __init__(self, bootstrap: str, topic: str, *, poll_ms: int = 200, **consumer: Any) -> None:
         self.bootstrap, self.topic = bootstrap, topic
-        self.handlers: list[Callable[[bytes | None, bytes, float], None]] = []
+        self.poll_ms = poll_ms
+        self.options = {"fetch_max_wait_ms": 100, "max_partition_fetch_bytes": 8 * 1024 * 1024, **consumer}
+        self.handlers: list[Callable[[ConsumerRecord, float], None]] = []
         self._task: asyncio.Task[None] | None = None
         self._consumer: AIOKafkaConsumer | None = None
 
     async def start(self) -> None:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            fetch_max_wait_ms=100,
-            max_partition_fetch_bytes=8 * 1024 * 1024,
+            bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False, **self.options
         )
         await consumer.start()
         parts = consumer.partitions_for_topic(self.topic) or set(range(PARTITIONS))
@@ -196,12 +214,12 @@ class Tail:
     async def _run(self) -> None:
         assert self._consumer is not None
         while True:
-            batches = await self._consumer.getmany(timeout_ms=200, max_records=5000)
+            batches = await self._consumer.getmany(timeout_ms=self.poll_ms, max_records=5000)
             now = time.perf_counter()
             for records in batches.values():
                 for record in records:
                     for handler in self.handlers:
-                        handler(record.key, record.value, now)
+                        handler(record, now)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -269,8 +287,8 @@ async def broker_latency(
     waiting: dict[str, Any] = {}
     arrived: dict[str, float] = {}
 
-    def on_record(key: bytes | None, value: bytes, at: float) -> None:
-        ident = ident_of(key, value)
+    def on_record(record: ConsumerRecord, at: float) -> None:
+        ident = ident_of(record.key, record.value)
         if ident in waiting and ident not in arrived:
             arrived[ident] = at
 

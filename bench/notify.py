@@ -54,7 +54,7 @@ from typing import Any
 import aiohttp
 import orjson
 from aiohttp import web
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 from harness import (
     PARTITIONS,
     Tail,
@@ -298,8 +298,8 @@ async def notify_latency(
         if incident_id in waiting and incident_id not in arrived:
             arrived[incident_id] = at
 
-    def on_note(key: bytes | None, value: bytes, at: float) -> None:
-        ident = (key or b"").decode()
+    def on_note(record: ConsumerRecord, at: float) -> None:
+        ident = (record.key or b"").decode()
         if ident in waiting and ident not in decided:
             decided[ident] = at
 

@@ -57,7 +57,6 @@ import gc
 import json
 import math
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -69,12 +68,11 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import murmur2
-from harness import PARTITIONS, broker, load_avg, package_versions, ratio, say, send_batches, work_dir
+from harness import PARTITIONS, broker, machine, ratio, say, send_batches, work_dir
 
 from correlator.config import load_packs
 from correlator.replay import ReplayRecord, build_report, report_bytes
 from streams.topics import ensure_topics
-from vigil.broker import KAFKA_VERSION
 from vigil.demo.traffic import DEFAULT_FAULTS, DemoEvent, PlatformTraffic
 from vigil.replay import live_replayer
 from vigil.replay.source import RangeReader, _partitions
@@ -548,15 +546,7 @@ def main() -> int:
     load_before = os.getloadavg()
     with work_dir("vigil-bench-replay-", keep=args.keep) as work, broker(args.bootstrap, work) as bootstrap:
         result = asyncio.run(run(args, bootstrap, work))
-    result["machine"] = {
-        "python": platform.python_version(),
-        "cpu_count": os.cpu_count(),
-        "platform": platform.platform(),
-        "kafka": f"existing cluster {args.bootstrap}" if args.bootstrap else KAFKA_VERSION,
-        "packages": package_versions(PACKAGES),
-        # Other processes compete for the same cores: wall-clock rates move with them, *_per_cpu_s much less.
-        "loadavg_1_5_15": load_avg(load_before),
-    }
+    result["machine"] = machine(args.bootstrap, PACKAGES, load_before)
     print(json.dumps(result, indent=2))
     return 0
 
