@@ -51,6 +51,14 @@ async def wait_js(page: Page, expression: str, timeout: float = 20.0) -> object:
     raise AssertionError(f"{expression} not true within {timeout}s; console: {[str(m) for m in page.console]}")
 
 
+async def raise_alert(web: str, name: str = "PostgresDown", service: str = "postgres") -> None:
+    """A critical Prometheus alert through the worker's intake, which opens an incident."""
+    status, body = await asyncio.to_thread(
+        call, f"{web}/api/v2/alerts", method="POST", body=[prometheus_alert(name, service, "critical")]
+    )
+    assert status == 200, body
+
+
 async def sign_in(page: Page, url: str, token: str, name: str) -> None:
     await page.goto(url)
     await wait_js(page, "!document.getElementById('login').hidden")
@@ -130,13 +138,7 @@ async def test_dashboard_live_incident_ack_and_viewer(kafka_bootstrap: str, tmp_
             # An incident produced on the broker appears within 2 s of its record on `incidents`.
             on_topic = asyncio.create_task(first_record_time(worker.bootstrap, worker.topics.incidents, "opened"))
             await asyncio.sleep(1.0)  # the reader is following the topic before anything is on it
-            status, _ = await asyncio.to_thread(
-                call,
-                f"{worker.web}/api/v2/alerts",
-                method="POST",
-                body=[prometheus_alert("PostgresDown", "postgres", "critical")],
-            )
-            assert status == 200
+            await raise_alert(worker.web)
             await wait_js(page, "document.querySelector('[data-incident]') !== null", timeout=60)
             on_page = time.monotonic()
             landed, opened = await on_topic
@@ -202,13 +204,7 @@ async def test_dashboard_silence_form(kafka_bootstrap: str, tmp_path: Path) -> N
             page = await browser.new_page()
             await sign_in(page, f"{worker.web}/", RESPONDER, "ana")
             await wait_js(page, "document.querySelector('#silences .empty') !== null")
-            status, _ = await asyncio.to_thread(
-                call,
-                f"{worker.web}/api/v2/alerts",
-                method="POST",
-                body=[prometheus_alert("PostgresDown", "postgres", "critical")],
-            )
-            assert status == 200
+            await raise_alert(worker.web)
             incident_id = await wait_js(
                 page, "document.querySelector('[data-incident]')?.dataset.incident || ''", timeout=60
             )

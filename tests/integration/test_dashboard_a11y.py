@@ -40,6 +40,7 @@ from tests.integration.test_dashboard import (
     VIEWER,
     click,
     press,
+    raise_alert,
     set_value,
     sign_in,
     wait_js,
@@ -353,13 +354,7 @@ async def test_keyboard_tab_reaches_an_incident_and_enter_opens_it(kafka_bootstr
     pack = tmp_path / "pack.yaml"
     pack.write_text(PACK)
     with running_worker(kafka_bootstrap, tmp_path, VIGIL_CONFIG=str(pack), VIGIL_API_TOKENS=TOKENS) as worker:
-        status, _ = await asyncio.to_thread(
-            call,
-            f"{worker.web}/api/v2/alerts",
-            method="POST",
-            body=[prometheus_alert("PostgresDown", "postgres", "critical")],
-        )
-        assert status == 200
+        await raise_alert(worker.web)
         async with Browser(binary=binary) as browser:
             page = await browser.new_page()
             await sign_in(page, f"{worker.web}/", RESPONDER, "ana")
