@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,11 @@ from aiokafka import AIOKafkaProducer
 
 from tests.integration.scenario_player import wait_for_group
 from tests.integration.test_incidents import call
+from tests.integration.waiting import eventually
 from tests.integration.worker import RunningWorker, running_worker
 
 TOKEN = "viewer-token-0123456789abc"
+WAIT = 90.0  #: seconds for each step of the story
 SERVICES = [f"svc-{i}" for i in range(8)]  # their keys land on all three partitions
 PACK = """
 slos:
@@ -69,15 +70,6 @@ def owned(worker: RunningWorker) -> set[str]:
     return {s for s in SERVICES if any(f'service="{s}"' in line and 'slo="uptime"' in line for line in lines)}
 
 
-async def until(check: Callable[[], bool], what: str, explain: Callable[[], str] = str, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await asyncio.to_thread(check):
-            return
-        await asyncio.sleep(1.0)
-    raise AssertionError(f"not within {timeout}s: {what}\n{await asyncio.to_thread(explain)}")
-
-
 async def test_each_worker_shows_every_workers_tiles_and_a_restart_keeps_the_history(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
@@ -98,28 +90,30 @@ async def test_each_worker_shows_every_workers_tiles_and_a_restart_keeps_the_his
             await wait_for_group(kafka_bootstrap, f"vigil-{tag}", members=2)
             probing = asyncio.create_task(probe(producer, first.topics.metrics, stop))
 
-            await until(
+            await eventually(
                 lambda: owned(first) | owned(second) == set(SERVICES),
                 "every service evaluated",
-                lambda: (
+                WAIT,
+                explain=lambda: (
                     f"{owned(first)=} {owned(second)=}\n{first.metrics_text()[-3000:]}\n{first.log.read_text()[-3000:]}"
                 ),
             )
-            await until(
+            await eventually(
                 lambda: uptime_services(board(first)) == uptime_services(board(second)) == set(SERVICES),
                 "both boards show every service",
+                WAIT,
             )
             mine, theirs = owned(first), owned(second)
             assert mine and theirs and not mine & theirs, (mine, theirs)  # each engine has only its share
             assert len(board(first)["workers"]) == 2
-            await until(lambda: len(points(first, SERVICES[0])) >= 2, "two samples of svc-0 in the history")
+            await eventually(lambda: len(points(first, SERVICES[0])) >= 2, "two samples of svc-0 in the history", WAIT)
             had = points(first, SERVICES[0])
 
         # Restart one worker (alone now): the history it had comes back from the topic.
         service = SERVICES[0]
         with running_worker(kafka_bootstrap, tmp_path, tag=tag, **env) as again:
             restarted = time.time()
-            await until(lambda: service in uptime_services(board(again)), "the restarted worker's board")
+            await eventually(lambda: service in uptime_services(board(again)), "the restarted worker's board", WAIT)
             after = points(again, service)
             assert [p for p in had if p in after] == had, (had, after)  # not one sample lost
             assert min(ts for ts, _ in after) < restarted

@@ -64,6 +64,7 @@ from tests.integration.live_replay_helpers import (
     replay_incidents,
 )
 from tests.integration.scenario_player import IncidentFeed
+from tests.integration.waiting import eventually
 from tests.integration.worker import RunningWorker, running_worker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,14 +83,8 @@ def watermark(worker: RunningWorker) -> float | None:
         return None
 
 
-async def wait_until(predicate, timeout: float, what: str, worker: RunningWorker) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(
-                f"timed out after {timeout:.0f}s waiting for {what}:\n{worker.log.read_text()[-4000:]}"
-            )
-        await asyncio.sleep(0.25)
+def log_tail(worker: RunningWorker) -> str:
+    return worker.log.read_text()[-4000:]
 
 
 async def told_the_resolution(bootstrap: str, topic: str, timeout: float) -> list[Notification]:
@@ -135,14 +130,16 @@ async def test_live_incidents_equal_the_replayed_ones(
                 sending = asyncio.create_task(traffic.run())
                 try:
                     # Healthy traffic until it has gone through ingest and the rules engine.
-                    await wait_until(lambda: watermark(worker) is not None, 60, "a watermark", worker)
+                    await eventually(
+                        lambda: watermark(worker) is not None, "a watermark", 60, explain=lambda: log_tail(worker)
+                    )
                     base = float(math.ceil((time.time() + 2.0) / WINDOW) * WINDOW)
                     traffic.fault_base = base
-                    await wait_until(
+                    await eventually(
                         lambda: all_resolved(feed.events) and time.time() > base + 40,
-                        base + STORY + SLACK - time.time(),
                         "the live incident to resolve",
-                        worker,
+                        base + STORY + SLACK - time.time(),
+                        explain=lambda: log_tail(worker),
                     )
                 finally:
                     traffic.stop.set()

@@ -21,6 +21,7 @@ from correlator.alerts import fingerprint
 from schemas import Alert, IncidentEvent, Notification, NotificationResult, decode, encode
 from tests.fakes.providers import FakeWebhook
 from tests.integration.records import read_until
+from tests.integration.waiting import eventually
 from tests.integration.worker import running_worker
 
 SECRET = "whsec-integration-0123456789"
@@ -64,15 +65,6 @@ def firing(service: str, now: float) -> Alert:
     )
 
 
-async def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
 def keys(server: FakeWebhook) -> list[str]:
     return [r.headers.get("Idempotency-Key", "") for r in server.requests if r.path == "/hook"]
 
@@ -96,16 +88,16 @@ async def test_escalation_survives_a_killed_worker_and_fires_the_next_level_once
                 )
             finally:
                 await producer.stop()
-            await wait_for(lambda: any(k.endswith("/escalation-0-0-0") for k in keys(pager)), 60, "level 0")
-            await wait_for(lambda: any(k.endswith("/opened-0") for k in keys(chat)), 30, "the announcement")
+            await eventually(lambda: any(k.endswith("/escalation-0-0-0") for k in keys(pager)), "level 0", 60)
+            await eventually(lambda: any(k.endswith("/opened-0") for k in keys(chat)), "the announcement", 30)
             # The worker dies without a goodbye between the levels.
             worker_proc_killed = worker.kill()
             assert worker_proc_killed
         level0 = next(k for k in keys(pager) if k.endswith("/escalation-0-0-0"))
         incident_id = level0.split("/", 1)[0]
         with running_worker(kafka_bootstrap, tmp_path, tag=tag, **env) as again:
-            await wait_for(
-                lambda: any(k.endswith("/escalation-0-0-1") for k in keys(pager)), ESCALATE_AFTER + 60, "level 1"
+            await eventually(
+                lambda: any(k.endswith("/escalation-0-0-1") for k in keys(pager)), "level 1", ESCALATE_AFTER + 60
             )
             await asyncio.sleep(3 * TICK)  # a second firing would have come by now
             notifications = [
