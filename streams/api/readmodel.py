@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import msgspec
 
@@ -36,6 +36,7 @@ from schemas import Command, CommandKind, IncidentEvent, IncidentSnapshot, Incid
 
 __all__ = ["IncidentQuery", "IncidentReadModel", "Silence", "SilenceState"]
 
+T = TypeVar("T")
 SilenceState = Literal["pending", "active", "expired"]
 
 _DEDUP_WINDOW = 8  # an event equal to one of the last few of its incident is a duplicate delivery
@@ -119,23 +120,11 @@ class IncidentReadModel:
 
     def subscribe(self, listener: Callable[[IncidentEvent], None]) -> Callable[[], None]:
         """Call ``listener`` with every event folded in (not redelivered duplicates); returns an unsubscribe."""
-        self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return unsubscribe
+        return _listen(self._listeners, listener)
 
     def subscribe_silences(self, listener: Callable[[Silence], None]) -> Callable[[], None]:
         """Call ``listener`` with a silence each time one is created or ended; returns an unsubscribe."""
-        self._silence_listeners.append(listener)
-
-        def unsubscribe() -> None:
-            if listener in self._silence_listeners:
-                self._silence_listeners.remove(listener)
-
-        return unsubscribe
+        return _listen(self._silence_listeners, listener)
 
     # -- incidents ------------------------------------------------------------------------------
 
@@ -249,6 +238,16 @@ class IncidentReadModel:
             del self._silences[sid]
         for sid in [sid for sid, (ts, _) in self._early_ends.items() if ts < horizon]:
             del self._early_ends[sid]
+
+
+def _listen(listeners: list[Callable[[T], None]], listener: Callable[[T], None]) -> Callable[[], None]:
+    listeners.append(listener)
+
+    def unsubscribe() -> None:
+        if listener in listeners:
+            listeners.remove(listener)
+
+    return unsubscribe
 
 
 def _ended(silence: Silence, ts: float, actor: str) -> Silence:
