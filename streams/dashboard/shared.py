@@ -83,7 +83,8 @@ class BoardShare:
         slos: list[Tile] = [t for t in own["slos"] if t.get("service") is not None]
         rules: list[Tile] = list(own["rules"])
         held = {_series(t) for t in [*slos, *rules]}
-        for worker in self.workers(now):
+        others = self.workers(now)
+        for worker in others:
             snap = self._latest[worker]
             for kind, out in (("slos", slos), ("rules", rules)):
                 for tile in snap[kind]:
@@ -98,7 +99,7 @@ class BoardShare:
             **own,
             "slos": sorted(slos, key=_order(slo_order)),
             "rules": sorted(rules, key=_order(rule_order)),
-            "workers": [self.worker, *self.workers(now)],
+            "workers": [self.worker, *others],
         }
 
 
