@@ -47,9 +47,10 @@ def demo(args: argparse.Namespace) -> int:
     bootstrap = bootstrap_from_env()
     broker: LocalKafka | None = None
     worker: subprocess.Popen[bytes] | None = None
+    log = data / "worker.log"
     try:
         if not args.keep:
-            (data / "worker.log").unlink(missing_ok=True)
+            log.unlink(missing_ok=True)
         if bootstrap is None and not args.keep:
             # Each demo tells its story from the start: last run's open incident, its silent services
             # (absence alerts after the pause) and its burn rates would otherwise be the first thing shown.
@@ -62,10 +63,10 @@ def demo(args: argparse.Namespace) -> int:
         console.print(f"[bold]▶ Kafka ready[/] at {bootstrap}")
         asyncio.run(ensure_topics(bootstrap, Topics().all(), configs=Topics().configs()))
         config = Path(args.config) if args.config else default_pack_path().with_name("demo.yaml")
-        worker = _start_worker(bootstrap, data, args.web_port, config)
+        worker = _start_worker(bootstrap, data, log, args.web_port, config)
         console.print(
             f"[bold]▶ worker started[/] (pid {worker.pid}) — dashboard: http://127.0.0.1:{args.web_port}/ , /metrics , "
-            f"/health ; rules: {config} ; log: {data / 'worker.log'}"
+            f"/health ; rules: {config} ; log: {log}"
         )
         if os.environ.get("VIGIL_TOKEN"):
             console.print(
@@ -75,7 +76,7 @@ def demo(args: argparse.Namespace) -> int:
             f"[bold]▶ postmortem[/] of what you are about to see, from another terminal while this runs: "
             f"[bold]vigil replay --from -1h --config {config} --out var/replay[/] (then open var/replay/report.html)"
         )
-        asyncio.run(_traffic_and_alerts(bootstrap, console, started, worker, args.web_port, data / "worker.log"))
+        asyncio.run(_traffic_and_alerts(bootstrap, console, started, worker, args.web_port, log))
     except KeyboardInterrupt:
         pass
     finally:
@@ -87,8 +88,8 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_worker(bootstrap: str, data: Path, web_port: int, config: Path) -> subprocess.Popen[bytes]:
-    log = (data / "worker.log").open("ab")
+def _start_worker(bootstrap: str, data: Path, log: Path, web_port: int, config: Path) -> subprocess.Popen[bytes]:
+    out = log.open("ab")
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "VIGIL_API_TOKENS": _tokens()}
     cmd = [
         sys.executable,
@@ -104,7 +105,7 @@ def _start_worker(bootstrap: str, data: Path, web_port: int, config: Path) -> su
         "--config",
         str(config),
     ]
-    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=die_with_parent())
+    return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, preexec_fn=die_with_parent())
 
 
 async def _traffic_and_alerts(
